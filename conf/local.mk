@@ -1,0 +1,1 @@
+# conf/: the sample configuration and its man page.

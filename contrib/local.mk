@@ -1,0 +1,1 @@
+# contrib/: systemd units, cron example, MTA snippets.

@@ -1,0 +1,10 @@
+# lib/: the core shared by dmarc-milter and dmarc-reporter (no libmilter here).
+# Each module adds its .c and .h to the list below.
+noinst_LTLIBRARIES += lib/libdmarccore.la
+lib_libdmarccore_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS) $(PSL_CFLAGS) \
+	$(IDN2_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS) $(UNBOUND_CFLAGS)
+lib_libdmarccore_la_LIBADD = $(OPENDKIM_LIBS) $(SPF2_LIBS) $(PSL_LIBS) \
+	$(IDN2_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) $(UNBOUND_LIBS) $(PTHREAD_LIBS)
+lib_libdmarccore_la_SOURCES = \
+	lib/strbuf.c lib/strbuf.h \
+	lib/auth_types.c lib/auth_types.h

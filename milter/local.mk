@@ -1,0 +1,1 @@
+# milter/: the dmarc-milter daemon (libmilter callbacks, headers, actions).

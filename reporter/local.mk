@@ -1,0 +1,1 @@
+# reporter/: dmarc-reporter, the aggregate report builder and sender.
