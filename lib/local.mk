@@ -7,4 +7,7 @@ lib_libdmarccore_la_LIBADD = $(OPENDKIM_LIBS) $(SPF2_LIBS) $(PSL_LIBS) \
 	$(IDN2_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) $(UNBOUND_LIBS) $(PTHREAD_LIBS)
 lib_libdmarccore_la_SOURCES = \
 	lib/strbuf.c lib/strbuf.h \
-	lib/auth_types.c lib/auth_types.h
+	lib/auth_types.c lib/auth_types.h \
+	lib/event.c lib/event.h \
+	lib/event_store.c lib/event_store.h \
+	lib/event_writer.c lib/event_writer.h
