@@ -52,15 +52,19 @@ static const char *const event_store_migrations[] = {
 	" report_id TEXT NOT NULL UNIQUE,"  /* letters and digits (RFC 9990) */
 	" day INTEGER NOT NULL, policy_domain TEXT NOT NULL,"
 	" policy_key TEXT NOT NULL,"        /* the published policy configuration */
+	" rua TEXT NOT NULL,"               /* the rua list as published */
 	" created INTEGER NOT NULL, records INTEGER NOT NULL,"
 	" messages INTEGER NOT NULL,"
+	" xml_gz BLOB NOT NULL,"            /* kept so retries never need the events */
 	" UNIQUE (day, policy_domain, policy_key));"
 	"CREATE TABLE report_destinations ("
 	" report INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,"
-	" address TEXT NOT NULL,"
-	" status TEXT NOT NULL,"            /* pending sent failed skipped */
+	" address TEXT NOT NULL,"           /* the mailto address as published */
+	" send_to TEXT,"                    /* after a same-host override */
+	" status TEXT NOT NULL,"            /* pending sending sent failed tempfail unauthorized skipped */
 	" attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
 	" sent_time INTEGER, PRIMARY KEY (report, address)) WITHOUT ROWID;"
+	"CREATE INDEX report_destinations_status ON report_destinations(status);"
 	"CREATE TABLE reported_days (day INTEGER PRIMARY KEY, finished INTEGER NOT NULL);",
 };
 

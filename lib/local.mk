@@ -8,6 +8,18 @@ lib_libdmarccore_la_LIBADD = $(OPENDKIM_LIBS) $(SPF2_LIBS) $(PSL_LIBS) \
 lib_libdmarccore_la_SOURCES = \
 	lib/strbuf.c lib/strbuf.h \
 	lib/auth_types.c lib/auth_types.h \
+	lib/authres.c lib/authres.h \
 	lib/event.c lib/event.h \
 	lib/event_store.c lib/event_store.h \
-	lib/event_writer.c lib/event_writer.h
+	lib/event_writer.c lib/event_writer.h \
+	lib/dmarc_record.c lib/dmarc_record.h \
+	lib/dmarc_eval.c lib/dmarc_eval.h \
+	lib/domain.c lib/domain.h \
+	lib/from_header.c lib/from_header.h \
+	lib/cidr.c lib/cidr.h \
+	lib/config.c lib/config.h \
+	lib/policy_discovery.c lib/policy_discovery.h \
+	lib/dmarc_check.c lib/dmarc_check.h \
+	lib/spf_check.c lib/spf_check.h \
+	lib/dkim_verify.c lib/dkim_verify.h \
+	lib/resolver.c lib/resolver.h

@@ -14,7 +14,19 @@
  *   resolver_query() answers are new; caller frees with dns_answer_free().
  * Errors: resolver_new() returns false and writes a reason into err.
  * Limits: at most DNS_MAX_RRS records kept per answer; a name longer than 253
- *   octets is answered DNS_STATUS_ERROR without a query. */
+ *   octets is answered DNS_STATUS_ERROR without a query.
+ * Upstreams: always forwarders (the list given, else /etc/resolv.conf), like
+ *   a stub resolver: test. names and private/documentation reverse zones are
+ *   asked upstream too (libunbound would answer them locally); invalid. and
+ *   localhost. are not. Behind a forwarder an upstream REFUSED arrives as
+ *   SERVFAIL (both DNS_STATUS_TEMPFAIL).
+ * Timing: resolver_query() never waits longer than min(query timeout,
+ *   deadline - now); a query for a dead domain then lingers inside libunbound
+ *   for up to about 6 s (two retries, 1 s minimum RTO). libunbound settings
+ *   such as the minimum RTO are process-wide.
+ * Not done: DNSSEC validation (no trust anchor; DMARC does not require it),
+ *   /etc/hosts. Create the resolver after fork()/daemonizing: it runs threads.
+ *   libunbound may print its own errors on stderr. */
 #ifndef DMARC_RESOLVER_H
 #define DMARC_RESOLVER_H
 
@@ -100,5 +112,14 @@ char *dns_txt_join(const struct dns_rr *rr, size_t *len_out);
 
 /* "ok", "nxdomain", "nodata", "tempfail", "timeout", "error". */
 const char *dns_status_name(enum dns_status st);
+
+/* Counters since resolver_new(), one per resolver_query() outcome. */
+struct resolver_stats {
+	uint64_t queries;       /* resolver_query() calls */
+	uint64_t ok, nxdomain, nodata, tempfail, timeout, error;
+};
+
+/* Copies the counters (consistent snapshot). */
+void resolver_get_stats(struct resolver *res, struct resolver_stats *out);
 
 #endif

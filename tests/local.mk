@@ -21,3 +21,97 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS)
 	$(top_builddir)/tests/bench/event_writer_bench 300000 $(abs_top_builddir)/event_writer_bench.db
 .PHONY: bench
+
+check_PROGRAMS += tests/unit/authres_test
+tests_unit_authres_test_SOURCES = tests/unit/authres_test.c tests/unit/testlib.c
+tests_unit_authres_test_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/unit/authres_test tests/unit/authres_parse.sh
+dist_check_SCRIPTS += tests/unit/authres_parse.sh
+
+# tests/tools: the milter protocol client and the DKIM signer the integration
+# and end-to-end suites drive the milter with; tests/keys: their test keys.
+# They compile lib/strbuf.c themselves so that a broken core module never
+# takes the test tools down with it.
+check_PROGRAMS += tests/tools/milter-send tests/tools/dkim-sign
+tests_tools_milter_send_SOURCES = tests/tools/milter-send.c \
+	tests/tools/milter_proto.c tests/tools/milter_proto.h lib/strbuf.c
+tests_tools_dkim_sign_SOURCES = tests/tools/dkim-sign.c \
+	tests/tools/milter_proto.c tests/tools/milter_proto.h lib/strbuf.c
+tests_tools_dkim_sign_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
+tests_tools_dkim_sign_LDADD = $(OPENDKIM_LIBS)
+EXTRA_DIST += tests/keys
+check_PROGRAMS += tests/tools/milter_proto_test
+tests_tools_milter_proto_test_SOURCES = tests/tools/milter_proto_test.c \
+	tests/tools/milter_proto.c tests/tools/milter_proto.h lib/strbuf.c \
+	tests/unit/testlib.c tests/unit/testlib.h
+tests_tools_milter_proto_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+TESTS += tests/tools/milter_proto_test
+
+check_PROGRAMS += tests/unit/dmarc_record_test tests/unit/dmarc_eval_test
+tests_unit_dmarc_record_test_SOURCES = tests/unit/dmarc_record_test.c tests/unit/testlib.c
+tests_unit_dmarc_record_test_LDADD = $(TEST_CORE_LIBS)
+tests_unit_dmarc_eval_test_SOURCES = tests/unit/dmarc_eval_test.c tests/unit/testlib.c
+tests_unit_dmarc_eval_test_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/unit/dmarc_record_test tests/unit/dmarc_eval_test
+
+check_PROGRAMS += tests/unit/domain_test tests/unit/from_header_test
+tests_unit_domain_test_SOURCES = tests/unit/domain_test.c tests/unit/testlib.c
+tests_unit_domain_test_LDADD = $(TEST_CORE_LIBS)
+tests_unit_from_header_test_SOURCES = tests/unit/from_header_test.c tests/unit/testlib.c
+tests_unit_from_header_test_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/unit/domain_test tests/unit/from_header_test
+
+# lib/config and lib/cidr; config_list prints the option table for
+# conf_man_test.sh (man page and sample list every option).
+check_PROGRAMS += tests/unit/config_test tests/unit/cidr_test tests/unit/config_list
+tests_unit_config_test_SOURCES = tests/unit/config_test.c tests/unit/testlib.c
+tests_unit_config_test_LDADD = $(TEST_CORE_LIBS)
+tests_unit_cidr_test_SOURCES = tests/unit/cidr_test.c tests/unit/testlib.c
+tests_unit_cidr_test_LDADD = $(TEST_CORE_LIBS)
+tests_unit_config_list_SOURCES = tests/unit/config_list.c
+tests_unit_config_list_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/unit/config_test tests/unit/cidr_test tests/conf_man_test.sh
+dist_check_SCRIPTS += tests/conf_man_test.sh
+EXTRA_DIST += tests/unit/config
+# The milter integration scenarios (real DNS server, real milter client) and
+# the Postfix end-to-end suite (root only; it skips itself otherwise).
+TESTS += tests/integration/milter_test.sh tests/e2e/postfix_test.sh
+dist_check_SCRIPTS += tests/integration/milter_test.sh tests/e2e/postfix_test.sh
+EXTRA_DIST += tests/integration/example.zone.in tests/integration/milter.conf.in \
+	tests/integration/messages tests/tools/milter-lib.sh tests/tools/authres-check.py
+
+# lib/resolver against the loopback test DNS server (tests/dns/); the program
+# runs from the script, which starts the server.
+check_PROGRAMS += tests/unit/resolver_test
+tests_unit_resolver_test_SOURCES = tests/unit/resolver_test.c tests/unit/testlib.c
+tests_unit_resolver_test_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/dns/resolver_test.sh
+dist_check_SCRIPTS += tests/dns/resolver_test.sh
+
+# lib/spf_check and lib/dkim_verify against the loopback test DNS server: the
+# programs are run by tests/auth/*.sh, which start the server (tests/dns/).
+check_PROGRAMS += tests/unit/spf_check_test tests/unit/dkim_verify_test
+tests_unit_spf_check_test_SOURCES = tests/unit/spf_check_test.c tests/unit/testlib.c
+tests_unit_spf_check_test_LDADD = $(TEST_CORE_LIBS)
+tests_unit_dkim_verify_test_SOURCES = tests/unit/dkim_verify_test.c tests/unit/testlib.c
+tests_unit_dkim_verify_test_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
+tests_unit_dkim_verify_test_LDADD = $(TEST_CORE_LIBS) $(OPENDKIM_LIBS)
+TESTS += tests/auth/spf_check.sh tests/auth/dkim_verify.sh
+dist_check_SCRIPTS += tests/auth/spf_check.sh tests/auth/dkim_verify.sh
+EXTRA_DIST += tests/auth/spf.example.zone tests/auth/0.18.198.in-addr.arpa.zone \
+	tests/auth/dkim.example.zone.in
+
+# dmarc-reporter: report content, destinations, state, --summary/--expire
+# against the loopback test DNS server and a fake sendmail; event-gen writes
+# the events (tests/reporter/); postfix_test.sh mails reports through a
+# private Postfix (root only; it skips itself otherwise).
+check_PROGRAMS += tests/reporter/event-gen
+tests_reporter_event_gen_SOURCES = tests/reporter/event-gen.c
+tests_reporter_event_gen_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/reporter/reporter_test.sh
+dist_check_SCRIPTS += tests/reporter/reporter_test.sh
+EXTRA_DIST += tests/reporter/reporter-lib.sh tests/reporter/fake-sendmail.sh \
+	tests/reporter/report-dump.py tests/reporter/dmarc-perl-parse.pl \
+	tests/reporter/reporter.conf.in tests/reporter/reporter.zone.in \
+	tests/reporter/content.events tests/reporter/content.expected \
+	tests/reporter/schemas

@@ -1,0 +1,197 @@
+# milter-lib.sh: shared helpers of the bash TAP suites that drive a real
+# dmarc-milter (tests/integration/milter_test.sh, tests/e2e/postfix_test.sh).
+# Source it after setting nothing; it reads top_srcdir / top_builddir (exported
+# by `make check`; otherwise guessed from the current directory).
+#
+#   tk_setup NAME            work dir $TK_WORK (kept on failure or TK_KEEP=yes)
+#   tk_ok STATUS LABEL       one TAP line ("ok" when STATUS is 0)
+#   tk_skip LABEL REASON     a skipped TAP test; tk_diag TEXT... "# " lines
+#   tk_done                  plan line, keeps or removes the work dir, exit status
+#   tk_free_port             a TCP port on 127.0.0.1 nobody listens on now
+#   tk_zone_from_template IN OUT   key placeholders replaced (tests/keys)
+#   tk_milter_start NAME TEMPLATE [Key=Value]...   start a milter instance
+#   tk_milter_stop NAME      SIGTERM, wait, then check its exit and its log
+#   tk_authres_py            a python3 that can "import authres", or ""
+#
+# Milter instances: TEMPLATE is a configuration file with @SOCKET@, @DNS@ and
+# @WORK@ placeholders; Key=Value arguments are appended as "Key Value" lines
+# (the template must not set those keys: a key given twice is an error).
+# tk_milter_start waits for "dmarc-milter ... ready on <socket>" on stderr and
+# sets TK_SOCKET[NAME] and TK_PID[NAME]; the log is $TK_WORK/NAME.log.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+TK_MILTER=${TK_MILTER:-$top_builddir/milter/dmarc-milter}
+TK_SEND=${TK_SEND:-$top_builddir/tests/tools/milter-send}
+TK_SIGN=${TK_SIGN:-$top_builddir/tests/tools/dkim-sign}
+TK_KEYS=$top_srcdir/tests/keys
+TK_READY_TIMEOUT=${TK_READY_TIMEOUT:-30}
+declare -A TK_SOCKET TK_PID
+tk_n=0
+tk_failed=0
+TK_WORK=
+
+# tk_setup NAME: creates the work directory.
+tk_setup() {
+	TK_WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || {
+		echo "Bail out! mktemp failed"
+		exit 99
+	}
+}
+
+# tk_diag TEXT...: TAP diagnostics (every line prefixed with "# ").
+tk_diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# tk_ok STATUS LABEL: "ok N - LABEL" when STATUS is 0.
+tk_ok() {
+	tk_n=$((tk_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tk_n - $2"
+	else
+		echo "not ok $tk_n - $2"
+		tk_failed=$((tk_failed + 1))
+	fi
+}
+
+# tk_skip LABEL REASON: "ok N - LABEL # SKIP REASON".
+tk_skip() {
+	tk_n=$((tk_n + 1))
+	echo "ok $tk_n - $1 # SKIP $2"
+}
+
+# tk_done: prints the plan and a summary; keeps the work dir when a test failed.
+tk_done() {
+	local name
+	for name in "${!TK_PID[@]}"; do
+		tk_milter_kill "$name"
+	done
+	echo "1..$tk_n"
+	echo "# $((tk_n - tk_failed)) passed, $tk_failed failed"
+	if [ -n "$TK_WORK" ]; then
+		if [ "$tk_failed" -gt 0 ] || [ "${TK_KEEP:-}" = yes ]; then
+			echo "# logs kept in $TK_WORK"
+		else
+			rm -rf "$TK_WORK"
+		fi
+	fi
+	[ "$tk_failed" -eq 0 ]
+}
+
+# tk_free_port: a port in 20000..60999 without a listener right now.
+tk_free_port() {
+	local p i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 41000))
+		if command -v ss >/dev/null 2>&1 &&
+			ss -Hlnt 2>/dev/null | awk '{print $4}' | grep -q "[:.]$p\$"; then
+			continue
+		fi
+		break
+	done
+	echo "$p"
+}
+
+# tk_zone_from_template IN OUT: the zone with the test key records filled in.
+tk_zone_from_template() {
+	"$TK_KEYS/make-dns-records.sh" --subst "$1" >"$2"
+}
+
+# tk_authres_py: prints a python3 that has Debian's authres module, or nothing.
+tk_authres_py() {
+	local cand
+	for cand in /usr/bin/python3 python3; do
+		if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import authres' 2>/dev/null; then
+			echo "$cand"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# tk_milter_start NAME TEMPLATE [Key=Value]...: starts one milter instance.
+# Returns 0 once it is ready; 1 (reason via tk_diag) otherwise.
+tk_milter_start() {
+	local name=$1 template=$2 attempt port conf log pid waited kv
+	shift 2
+	conf=$TK_WORK/$name.conf
+	log=$TK_WORK/$name.log
+	for attempt in 1 2 3 4 5; do
+		port=$(tk_free_port)
+		sed -e "s|@SOCKET@|inet:$port@127.0.0.1|g" -e "s|@DNS@|${DNS_SERVER:-}|g" \
+			-e "s|@WORK@|$TK_WORK|g" -e "s|@NAME@|$name|g" "$template" >"$conf" || return 1
+		for kv in "$@"; do
+			printf '%s %s\n' "${kv%%=*}" "${kv#*=}" >>"$conf"
+		done
+		"$TK_MILTER" -f -c "$conf" </dev/null >"$TK_WORK/$name.out" 2>"$log" &
+		pid=$!
+		waited=0
+		while :; do
+			if grep -q "ready on" "$log" 2>/dev/null; then
+				TK_SOCKET[$name]="inet:$port@127.0.0.1"
+				TK_PID[$name]=$pid
+				return 0
+			fi
+			if ! kill -0 "$pid" 2>/dev/null; then
+				wait "$pid" 2>/dev/null
+				grep -qi "in use" "$log" && continue 2
+				tk_diag "milter $name exited during startup; its log:"
+				tk_diag "$(tail -n 20 "$log")"
+				return 1
+			fi
+			if [ "$waited" -ge $((TK_READY_TIMEOUT * 10)) ]; then
+				kill -9 "$pid" 2>/dev/null
+				wait "$pid" 2>/dev/null
+				tk_diag "milter $name not ready within ${TK_READY_TIMEOUT}s; its log:"
+				tk_diag "$(tail -n 20 "$log")"
+				return 1
+			fi
+			sleep 0.1
+			waited=$((waited + 1))
+		done
+	done
+	tk_diag "milter $name: no free port after 5 attempts"
+	return 1
+}
+
+# tk_milter_stop NAME: SIGTERM; waits up to 20 s. Returns 0 when the milter
+# exited with status 0 and its log holds no sanitizer or panic report.
+tk_milter_stop() {
+	local name=$1 pid=${TK_PID[$1]:-} i rc
+	[ -n "$pid" ] || return 1
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		tk_diag "milter $name ignored SIGTERM for 20 s; killed"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	unset "TK_PID[$name]"
+	if [ "$rc" -ne 0 ]; then
+		tk_diag "milter $name exited with status $rc; log tail:" "$(tail -n 15 "$TK_WORK/$name.log")"
+		return 1
+	fi
+	if grep -Eq "runtime error|AddressSanitizer|LeakSanitizer|panic:" "$TK_WORK/$name.log"; then
+		tk_diag "milter $name: sanitizer or panic report in $TK_WORK/$name.log:"
+		tk_diag "$(grep -E -A5 "runtime error|Sanitizer|panic:" "$TK_WORK/$name.log" | head -n 30)"
+		return 1
+	fi
+	return 0
+}
+
+# tk_milter_kill NAME: stops an instance without judging it (cleanup paths).
+tk_milter_kill() {
+	local pid=${TK_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	sleep 0.5
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "TK_PID[$1]"
+	return 0
+}
