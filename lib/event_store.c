@@ -222,7 +222,7 @@ static void bind_text(sqlite3_stmt *s, int col, const char *v)
 		sqlite3_bind_null(s, col);
 }
 
-static bool event_store_insert_one(struct event_store *st, const struct event *ev)
+static bool event_store_insert_one(struct event_store *st, const struct msg_event *ev)
 {
 	sqlite3_stmt *s = st->ins_event;
 	const char *texts[] = {
@@ -261,7 +261,7 @@ static bool event_store_insert_one(struct event_store *st, const struct event *e
 		return false;
 	sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < ev->ndkim; i++) {
-		const struct event_dkim *d = &ev->dkim[i];
+		const struct msg_event_dkim *d = &ev->dkim[i];
 		sqlite3_stmt *k = st->ins_dkim;
 		sqlite3_reset(k);
 		sqlite3_clear_bindings(k);
@@ -278,7 +278,7 @@ static bool event_store_insert_one(struct event_store *st, const struct event *e
 	return true;
 }
 
-bool event_store_insert(struct event_store *st, struct event *const *evs,
+bool event_store_insert(struct event_store *st, struct msg_event *const *evs,
 			size_t n, struct strbuf *err)
 {
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)

@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#include "event.h"
+#include "msg_event.h"
 #include "strbuf.h"
 
 #define EVENT_STORE_SCHEMA_VERSION 2
@@ -40,7 +40,7 @@ void event_store_close(struct event_store *st);
 
 /* Inserts n events (and their DKIM rows) in one transaction. On failure the
  * transaction is rolled back and nothing of the batch is stored. */
-bool event_store_insert(struct event_store *st, struct event *const *evs,
+bool event_store_insert(struct event_store *st, struct msg_event *const *evs,
 			size_t n, struct strbuf *err);
 
 /* True when the file at the store's path is no longer the one we opened

@@ -16,7 +16,7 @@ struct event_writer {
 	char *path;                  /* our copy of cfg.path */
 	pthread_mutex_t lock;        /* guards everything below but store */
 	pthread_cond_t wake;         /* queue grew to a batch, or stop */
-	struct event **ring;         /* queue_max slots */
+	struct msg_event **ring;         /* queue_max slots */
 	size_t head;                 /* oldest event */
 	size_t count;                /* events in the ring, the batch in flight included */
 	bool stopping;
@@ -68,7 +68,7 @@ static bool past(const struct timespec *t)
 }
 
 /* Writes one batch, opening or reopening the store as needed. Runs unlocked. */
-static bool writer_write(struct event_writer *w, struct event **batch, size_t n,
+static bool writer_write(struct event_writer *w, struct msg_event **batch, size_t n,
 			 struct strbuf *err)
 {
 	if (w->store != NULL && event_store_replaced(w->store)) {
@@ -105,7 +105,7 @@ static void writer_consume(struct event_writer *w, size_t k)
 {
 	for (size_t i = 0; i < k; i++) {
 		size_t at = (w->head + i) % w->cfg.queue_max;
-		event_free(w->ring[at]);
+		msg_event_free(w->ring[at]);
 		w->ring[at] = NULL;
 	}
 	w->head = (w->head + k) % w->cfg.queue_max;
@@ -115,7 +115,7 @@ static void writer_consume(struct event_writer *w, size_t k)
 static void *writer_main(void *arg)
 {
 	struct event_writer *w = arg;
-	struct event **batch = calloc(w->cfg.batch_rows, sizeof *batch);
+	struct msg_event **batch = calloc(w->cfg.batch_rows, sizeof *batch);
 	struct timespec flush_deadline = {0, 0};
 	bool flush_armed = false;
 
@@ -242,14 +242,14 @@ oom:
 	return false;
 }
 
-bool event_writer_submit(struct event_writer *w, struct event *ev)
+bool event_writer_submit(struct event_writer *w, struct msg_event *ev)
 {
 	pthread_mutex_lock(&w->lock);
 	w->stats.submitted++;
 	if (w->stopping || w->count >= w->cfg.queue_max) {
 		w->stats.dropped++;
 		pthread_mutex_unlock(&w->lock);
-		event_free(ev);
+		msg_event_free(ev);
 		return false;
 	}
 	w->ring[(w->head + w->count) % w->cfg.queue_max] = ev;

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "msg_event.h"
 #include "strbuf.h"
 
 enum event_writer_level { EVENT_WRITER_INFO, EVENT_WRITER_WARNING, EVENT_WRITER_ERROR };
@@ -66,7 +66,7 @@ bool event_writer_start(const struct event_writer_config *cfg,
 /* Queues ev (takes ownership). Never blocks on the database. false when the
  * queue is full or the writer is stopping: the event was dropped, counted
  * and freed. */
-bool event_writer_submit(struct event_writer *w, struct event *ev);
+bool event_writer_submit(struct event_writer *w, struct msg_event *ev);
 
 /* A snapshot of the counters. */
 void event_writer_stats(struct event_writer *w, struct event_writer_stats *out);

@@ -9,7 +9,7 @@ lib_libdmarccore_la_SOURCES = \
 	lib/strbuf.c lib/strbuf.h \
 	lib/auth_types.c lib/auth_types.h \
 	lib/authres.c lib/authres.h \
-	lib/event.c lib/event.h \
+	lib/msg_event.c lib/msg_event.h \
 	lib/event_store.c lib/event_store.h \
 	lib/event_writer.c lib/event_writer.h \
 	lib/dmarc_record.c lib/dmarc_record.h \

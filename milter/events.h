@@ -4,7 +4,7 @@
  *
  * This issue ships the interface with a no-op implementation; the event
  * writer issue fills in events.c (start the writer, turn the verdict into
- * struct event rows, submit them, flush on stop) without touching the
+ * struct msg_event rows, submit them, flush on stop) without touching the
  * callers.
  *
  * Callers: milter/main.c (start, stop), milter/pipeline.c (one call per

@@ -626,6 +626,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r.db = event_store_db(r.store);
+	/* A day is read in policy-domain order, which is not the order the rows
+	 * are stored in: a larger page cache and memory-mapped reads keep that
+	 * from turning into one read() per row (a day of 1,000,000 events:
+	 * 7.6 s -> 4 s). Both are only hints; failure changes nothing. */
+	sqlite3_exec(r.db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+	sqlite3_exec(r.db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
 	if (summary) {
 		rc = summary_print(r.db, have_day ? day : r.now / 86400, r.domain, stdout, &err) ? 0 : 2;
 		if (rc != 0)

@@ -34,15 +34,17 @@ dist_check_SCRIPTS += tests/unit/authres_parse.sh
 # takes the test tools down with it.
 check_PROGRAMS += tests/tools/milter-send tests/tools/dkim-sign
 tests_tools_milter_send_SOURCES = tests/tools/milter-send.c \
-	tests/tools/milter_proto.c tests/tools/milter_proto.h lib/strbuf.c
+	tests/tools/milter_proto.c tests/tools/milter_proto.h \
+	tests/tools/milter_msg.c tests/tools/milter_msg.h lib/strbuf.c
 tests_tools_dkim_sign_SOURCES = tests/tools/dkim-sign.c \
-	tests/tools/milter_proto.c tests/tools/milter_proto.h lib/strbuf.c
+	tests/tools/milter_msg.c tests/tools/milter_msg.h lib/strbuf.c
 tests_tools_dkim_sign_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
 tests_tools_dkim_sign_LDADD = $(OPENDKIM_LIBS)
 EXTRA_DIST += tests/keys
 check_PROGRAMS += tests/tools/milter_proto_test
 tests_tools_milter_proto_test_SOURCES = tests/tools/milter_proto_test.c \
-	tests/tools/milter_proto.c tests/tools/milter_proto.h lib/strbuf.c \
+	tests/tools/milter_proto.c tests/tools/milter_proto.h \
+	tests/tools/milter_msg.c tests/tools/milter_msg.h lib/strbuf.c \
 	tests/unit/testlib.c tests/unit/testlib.h
 tests_tools_milter_proto_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 TESTS += tests/tools/milter_proto_test
@@ -115,3 +117,13 @@ EXTRA_DIST += tests/reporter/reporter-lib.sh tests/reporter/fake-sendmail.sh \
 	tests/reporter/reporter.conf.in tests/reporter/reporter.zone.in \
 	tests/reporter/content.events tests/reporter/content.expected \
 	tests/reporter/schemas
+
+# lib/policy_discovery + lib/dmarc_check (RFC 9989 tree walk, RFC 7489 PSL)
+# against the loopback test DNS server serving tests/discovery/*.zone.
+check_PROGRAMS += tests/unit/policy_discovery_test
+tests_unit_policy_discovery_test_SOURCES = tests/unit/policy_discovery_test.c tests/unit/testlib.c
+tests_unit_policy_discovery_test_LDADD = $(TEST_CORE_LIBS)
+TESTS += tests/discovery/discovery_test.sh
+dist_check_SCRIPTS += tests/discovery/discovery_test.sh
+EXTRA_DIST += tests/discovery/example.zone tests/discovery/uk.zone \
+	tests/discovery/nozone.zone tests/discovery/test.psl

@@ -15,34 +15,34 @@ static double now_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct event *bench_event(long i)
+static struct msg_event *bench_event(long i)
 {
 	char dom[64], ip[32];
-	struct event *ev = event_new();
+	struct msg_event *ev = msg_event_new();
 	if (ev == NULL)
 		return NULL;
 	snprintf(dom, sizeof dom, "d%ld.example", i % 10000);
 	snprintf(ip, sizeof ip, "192.0.%ld.%ld", (i / 256) % 256, i % 256);
 	ev->time = 1700000000 + i / 100;
-	event_set(&ev->queue_id, "4Bf2x1Q");
-	event_set(&ev->client_ip, ip);
-	event_set(&ev->helo, "mail.sender.example");
-	event_set(&ev->envelope_from, dom);
-	event_set(&ev->envelope_to, "receiver.example");
-	event_set(&ev->header_from, dom);
-	event_set(&ev->policy_domain, dom);
-	event_set(&ev->policy_origin, "author");
-	event_set(&ev->discovery_method, "treewalk");
-	event_set(&ev->p, "reject");
-	event_set(&ev->rua, "mailto:rua@example.net");
-	event_set(&ev->spf_result, "pass");
-	event_set(&ev->spf_domain, dom);
-	event_set(&ev->spf_scope, "mfrom");
-	event_set(&ev->dmarc_result, "pass");
-	event_set(&ev->disposition, "none");
-	event_set(&ev->dmarc_verdict, "PASS");
+	msg_event_set(&ev->queue_id, "4Bf2x1Q");
+	msg_event_set(&ev->client_ip, ip);
+	msg_event_set(&ev->helo, "mail.sender.example");
+	msg_event_set(&ev->envelope_from, dom);
+	msg_event_set(&ev->envelope_to, "receiver.example");
+	msg_event_set(&ev->header_from, dom);
+	msg_event_set(&ev->policy_domain, dom);
+	msg_event_set(&ev->policy_origin, "author");
+	msg_event_set(&ev->discovery_method, "treewalk");
+	msg_event_set(&ev->p, "reject");
+	msg_event_set(&ev->rua, "mailto:rua@example.net");
+	msg_event_set(&ev->spf_result, "pass");
+	msg_event_set(&ev->spf_domain, dom);
+	msg_event_set(&ev->spf_scope, "mfrom");
+	msg_event_set(&ev->dmarc_result, "pass");
+	msg_event_set(&ev->disposition, "none");
+	msg_event_set(&ev->dmarc_verdict, "PASS");
 	ev->spf_aligned = ev->dkim_aligned = true;
-	event_add_dkim(ev, dom, "s2048", "pass", NULL, true);
+	msg_event_add_dkim(ev, dom, "s2048", "pass", NULL, true);
 	return ev;
 }
 

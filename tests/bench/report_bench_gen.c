@@ -45,13 +45,13 @@ struct dom {
 
 static void set(char **f, const char *v, long *bad)
 {
-	if (!event_set(f, v))
+	if (!msg_event_set(f, v))
 		(*bad)++;
 }
 
-static struct event *make(const struct dom *d, unsigned di, int64_t day, long *bad)
+static struct msg_event *make(const struct dom *d, unsigned di, int64_t day, long *bad)
 {
-	struct event *ev = event_new();
+	struct msg_event *ev = msg_event_new();
 	if (ev == NULL)
 		return NULL;
 	char ip[64], from[96], efrom[96];
@@ -96,14 +96,14 @@ static struct event *make(const struct dom *d, unsigned di, int64_t day, long *b
 	if (pass || fwd) {
 		/* a forwarder keeps the author's signature intact most of the time */
 		bool ok = pass || rnd(3) != 0;
-		if (!event_add_dkim(ev, d->name, "s2048", ok ? "pass" : "fail", NULL, true))
+		if (!msg_event_add_dkim(ev, d->name, "s2048", ok ? "pass" : "fail", NULL, true))
 			(*bad)++;
 		ev->dkim_aligned = ok;
 		if (rnd(5) == 0 &&
-		    !event_add_dkim(ev, "esp.example", "esp1", "pass", NULL, false))
+		    !msg_event_add_dkim(ev, "esp.example", "esp1", "pass", NULL, false))
 			(*bad)++;
 	} else if (rnd(3) == 0) {
-		if (!event_add_dkim(ev, d->name, "s2048", "fail", "signature did not verify", true))
+		if (!msg_event_add_dkim(ev, d->name, "s2048", "fail", "signature did not verify", true))
 			(*bad)++;
 	}
 	bool dmarc_pass = ev->spf_aligned || ev->dkim_aligned;
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	}
 	/* a throw-away database: no need to survive a power loss */
 	sqlite3_exec(event_store_db(st), "PRAGMA synchronous=OFF", NULL, NULL, NULL);
-	struct event **batch = calloc(BATCH, sizeof *batch);
+	struct msg_event **batch = calloc(BATCH, sizeof *batch);
 	long bad = 0, done = 0;
 	int rc = 0;
 	while (batch != NULL && done < nevents && rc == 0) {
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 			rc = 1;
 		}
 		for (size_t i = 0; i < n; i++)
-			event_free(batch[i]);
+			msg_event_free(batch[i]);
 	}
 	if (bad > 0) {
 		fprintf(stderr, "report_bench_gen: %ld field copies failed\n", bad);

@@ -10,6 +10,7 @@
 # unbound is not installed it prints "1..0 # SKIP ..." and exits 0; when the
 # server cannot start it prints "Bail out! ..." and exits 99 (call it before
 # printing any test line). DNS_KEEP=yes keeps the work directory (logs).
+# The server also stops by itself within 1 s once the script is gone.
 
 DNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DNS_SERVER_SH="$DNS_LIB_DIR/dns-server.sh"
@@ -18,6 +19,7 @@ DNS_ADDR=127.0.0.1
 DNS_SERVER=
 DNS_WORKDIR=${DNS_WORKDIR:-}
 dns_workdir_is_ours=no
+dns_pid=
 
 # dns_start <zonefile|name=zonefile>...: starts the server (see above).
 dns_start() {
@@ -37,7 +39,7 @@ dns_start() {
 		trap dns_stop EXIT
 		trap 'exit 129' HUP INT TERM
 	fi
-	DNS_PORT=$("$DNS_SERVER_SH" start "$DNS_WORKDIR" "$@")
+	DNS_PORT=$(DNS_OWNER_PID=$$ "$DNS_SERVER_SH" start "$DNS_WORKDIR" "$@")
 	rc=$?
 	case $rc in
 	0) ;;
@@ -54,6 +56,7 @@ dns_start() {
 		;;
 	esac
 	DNS_SERVER="$DNS_ADDR@$DNS_PORT"
+	dns_pid=$(cat "$DNS_WORKDIR/unbound.pid" 2>/dev/null)
 	export DNS_PORT DNS_ADDR DNS_SERVER DNS_WORKDIR
 }
 
@@ -61,7 +64,12 @@ dns_start() {
 # DNS_KEEP=yes. Safe to call twice.
 dns_stop() {
 	[ -n "$DNS_WORKDIR" ] || return 0
-	"$DNS_SERVER_SH" stop "$DNS_WORKDIR"
+	if [ -d "$DNS_WORKDIR" ]; then
+		"$DNS_SERVER_SH" stop "$DNS_WORKDIR"
+	elif [ -n "$dns_pid" ]; then
+		kill "$dns_pid" 2>/dev/null # the work dir was removed first
+	fi
+	dns_pid=
 	if [ "$dns_workdir_is_ours" = yes ] && [ "${DNS_KEEP:-}" != yes ]; then
 		rm -rf "$DNS_WORKDIR"
 		DNS_WORKDIR=

@@ -13,7 +13,8 @@
 # name=path (e.g. example.com.=tests/x/example.com.zone).
 # Environment: UNBOUND (default /usr/sbin/unbound), UNBOUND_CONTROL,
 #   DNS_IPV6=yes (also listen on ::1, same port), DNS_START_TIMEOUT (seconds, 10),
-#   DNS_PORT_TRY (port for the first attempt; a busy one is retried elsewhere).
+#   DNS_PORT_TRY (port for the first attempt; a busy one is retried elsewhere),
+#   DNS_OWNER_PID (stop the server when this process is gone).
 # Exit status: 0 ok; 1 usage or configuration error (zone file syntax, ...);
 #   2 the server did not come up (reason and log tail on stderr); 77 unbound missing.
 set -u
@@ -163,6 +164,20 @@ EOF
 	} >"$wd/unbound.conf"
 }
 
+# With DNS_OWNER_PID set (dns-lib.sh sets it to the test script's pid), a
+# watcher stops the server once that process is gone, so that a script killed
+# by SIGKILL, or one that forgot dns_stop, leaks no server.
+watch_owner() {
+	local pid=$1 owner=${DNS_OWNER_PID:-}
+	[ -n "$owner" ] || return 0
+	(
+		while kill -0 "$owner" 2>/dev/null && alive "$pid"; do
+			sleep 1
+		done
+		alive "$pid" && kill "$pid" 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+}
+
 cmd_start() {
 	[ $# -ge 1 ] || die "usage: $ME start <workdir> <zonefile|name=zonefile>..."
 	local wd=$1 zones="" z name path attempt port cport pid waited st nonce
@@ -232,6 +247,7 @@ cmd_start() {
 		done
 		case $st in
 		up)
+			watch_owner "$pid"
 			echo "$port" >"$wd/port"
 			echo "$cport" >"$wd/control-port"
 			echo "$port"

@@ -16,7 +16,6 @@
 # prints "1..0 # SKIP ..." otherwise. TK_KEEP=yes keeps the work dir.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/tools/milter-lib.sh"
-here=$top_srcdir/tests/e2e
 
 skip() {
 	echo "1..0 # SKIP $*"
@@ -61,6 +60,7 @@ cleanup() {
 	dns_stop
 }
 trap cleanup EXIT
+TK_CLEANUP=cleanup
 trap 'exit 129' HUP INT TERM
 dns_start "$TK_WORK/example.zone"
 

@@ -47,6 +47,7 @@ cleanup() {
 	dns_stop
 }
 trap cleanup EXIT
+TK_CLEANUP=cleanup
 trap 'exit 129' HUP INT TERM
 dns_start "$TK_WORK/example.zone"
 
@@ -297,10 +298,8 @@ if [ -n "$PY" ]; then
 			echo "$name $res" >>"$expect"
 		done
 		if [ ! -f "$db" ]; then
-			# The event writer is a later issue; until it lands the
-			# milter creates no database.
-			tk_skip "instance $inst: event rows agree with the headers" \
-				"no event database written ($db)"
+			tk_ok 1 "instance $inst: event rows agree with the headers"
+			tk_diag "no event database written ($db)"
 			continue
 		fi
 		problems=$("$PY" - "$db" "$expect" <<'PYEOF'

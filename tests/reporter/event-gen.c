@@ -73,37 +73,37 @@ static bool unescape(char *s)
 }
 
 /* The text field a key names, or NULL. */
-static char **text_field(struct event *ev, const char *key)
+static char **text_field(struct msg_event *ev, const char *key)
 {
 	static const struct { const char *key; size_t off; } map[] = {
-		{ "ip", offsetof(struct event, client_ip) },
-		{ "helo", offsetof(struct event, helo) },
-		{ "efrom", offsetof(struct event, envelope_from) },
-		{ "eto", offsetof(struct event, envelope_to) },
-		{ "hfrom", offsetof(struct event, header_from) },
-		{ "qid", offsetof(struct event, queue_id) },
-		{ "pdom", offsetof(struct event, policy_domain) },
-		{ "origin", offsetof(struct event, policy_origin) },
-		{ "method", offsetof(struct event, discovery_method) },
-		{ "org", offsetof(struct event, org_domain) },
-		{ "p", offsetof(struct event, p) },
-		{ "sp", offsetof(struct event, sp) },
-		{ "np", offsetof(struct event, np) },
-		{ "adkim", offsetof(struct event, adkim) },
-		{ "aspf", offsetof(struct event, aspf) },
-		{ "fo", offsetof(struct event, fo) },
-		{ "t", offsetof(struct event, t) },
-		{ "psd", offsetof(struct event, psd) },
-		{ "rua", offsetof(struct event, rua) },
-		{ "ruf", offsetof(struct event, ruf) },
-		{ "spf", offsetof(struct event, spf_result) },
-		{ "spf_domain", offsetof(struct event, spf_domain) },
-		{ "spf_scope", offsetof(struct event, spf_scope) },
-		{ "dmarc", offsetof(struct event, dmarc_result) },
-		{ "policy", offsetof(struct event, policy_applied) },
-		{ "disp", offsetof(struct event, disposition) },
-		{ "override", offsetof(struct event, override_type) },
-		{ "comment", offsetof(struct event, override_comment) },
+		{ "ip", offsetof(struct msg_event, client_ip) },
+		{ "helo", offsetof(struct msg_event, helo) },
+		{ "efrom", offsetof(struct msg_event, envelope_from) },
+		{ "eto", offsetof(struct msg_event, envelope_to) },
+		{ "hfrom", offsetof(struct msg_event, header_from) },
+		{ "qid", offsetof(struct msg_event, queue_id) },
+		{ "pdom", offsetof(struct msg_event, policy_domain) },
+		{ "origin", offsetof(struct msg_event, policy_origin) },
+		{ "method", offsetof(struct msg_event, discovery_method) },
+		{ "org", offsetof(struct msg_event, org_domain) },
+		{ "p", offsetof(struct msg_event, p) },
+		{ "sp", offsetof(struct msg_event, sp) },
+		{ "np", offsetof(struct msg_event, np) },
+		{ "adkim", offsetof(struct msg_event, adkim) },
+		{ "aspf", offsetof(struct msg_event, aspf) },
+		{ "fo", offsetof(struct msg_event, fo) },
+		{ "t", offsetof(struct msg_event, t) },
+		{ "psd", offsetof(struct msg_event, psd) },
+		{ "rua", offsetof(struct msg_event, rua) },
+		{ "ruf", offsetof(struct msg_event, ruf) },
+		{ "spf", offsetof(struct msg_event, spf_result) },
+		{ "spf_domain", offsetof(struct msg_event, spf_domain) },
+		{ "spf_scope", offsetof(struct msg_event, spf_scope) },
+		{ "dmarc", offsetof(struct msg_event, dmarc_result) },
+		{ "policy", offsetof(struct msg_event, policy_applied) },
+		{ "disp", offsetof(struct msg_event, disposition) },
+		{ "override", offsetof(struct msg_event, override_type) },
+		{ "comment", offsetof(struct msg_event, override_comment) },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i].key, key) == 0)
@@ -112,7 +112,7 @@ static char **text_field(struct event *ev, const char *key)
 }
 
 /* dkim=DOMAIN/SELECTOR/RESULT/ALIGNED[/HUMAN] */
-static bool add_dkim(struct event *ev, char *v, bool *any_aligned_pass)
+static bool add_dkim(struct msg_event *ev, char *v, bool *any_aligned_pass)
 {
 	char *f[5] = { NULL, NULL, NULL, NULL, NULL };
 	char *cur = v;
@@ -126,11 +126,11 @@ static bool add_dkim(struct event *ev, char *v, bool *any_aligned_pass)
 	bool aligned = strcmp(f[3], "1") == 0;
 	if (aligned && strcmp(f[2], "pass") == 0)
 		*any_aligned_pass = true;
-	return event_add_dkim(ev, f[0], f[1], f[2], f[4], aligned);
+	return msg_event_add_dkim(ev, f[0], f[1], f[2], f[4], aligned);
 }
 
 /* Fills ev from one line; *count gets n=, *day the day to use. */
-static bool parse_line(char *line, struct event *ev, long *count, long long *day,
+static bool parse_line(char *line, struct msg_event *ev, long *count, long long *day,
 		       long *sec, struct strbuf *why)
 {
 	bool dkim_set = false, dkim_pass = false, dmarc_set = false;
@@ -170,7 +170,7 @@ static bool parse_line(char *line, struct event *ev, long *count, long long *day
 				strbuf_printf(why, "%s: bad \\ escape", key);
 				return false;
 			}
-			if (!event_set(field, strcmp(v, "-") == 0 ? NULL : v)) {
+			if (!msg_event_set(field, strcmp(v, "-") == 0 ? NULL : v)) {
 				strbuf_printf(why, "%s: too long or out of memory", key);
 				return false;
 			}
@@ -183,36 +183,36 @@ static bool parse_line(char *line, struct event *ev, long *count, long long *day
 	}
 	if (!dkim_set)
 		ev->dkim_aligned = dkim_pass;
-	if (!pdom_set && !event_set(&ev->policy_domain, ev->header_from))
+	if (!pdom_set && !msg_event_set(&ev->policy_domain, ev->header_from))
 		return false;
 	if (!dmarc_set &&
-	    !event_set(&ev->dmarc_result, ev->spf_aligned || ev->dkim_aligned ? "pass" : "fail"))
+	    !msg_event_set(&ev->dmarc_result, ev->spf_aligned || ev->dkim_aligned ? "pass" : "fail"))
 		return false;
 	return true;
 }
 
-static struct event *new_default(void)
+static struct msg_event *new_default(void)
 {
-	struct event *ev = event_new();
+	struct msg_event *ev = msg_event_new();
 	if (ev == NULL)
 		return NULL;
-	bool ok = event_set(&ev->client_ip, "192.0.2.1") &&
-		  event_set(&ev->header_from, "example.com") &&
-		  event_set(&ev->p, "none") && event_set(&ev->discovery_method, "treewalk") &&
-		  event_set(&ev->policy_origin, "author") &&
-		  event_set(&ev->spf_result, "none") && event_set(&ev->disposition, "none") &&
-		  event_set(&ev->queue_id, "GEN0001");
+	bool ok = msg_event_set(&ev->client_ip, "192.0.2.1") &&
+		  msg_event_set(&ev->header_from, "example.com") &&
+		  msg_event_set(&ev->p, "none") && msg_event_set(&ev->discovery_method, "treewalk") &&
+		  msg_event_set(&ev->policy_origin, "author") &&
+		  msg_event_set(&ev->spf_result, "none") && msg_event_set(&ev->disposition, "none") &&
+		  msg_event_set(&ev->queue_id, "GEN0001");
 	if (!ok) {
-		event_free(ev);
+		msg_event_free(ev);
 		return NULL;
 	}
 	return ev;
 }
 
 /* A copy of src (all fields) for n= repetitions. */
-static struct event *event_copy(const struct event *src)
+static struct msg_event *event_copy(const struct msg_event *src)
 {
-	struct event *ev = event_new();
+	struct msg_event *ev = msg_event_new();
 	if (ev == NULL)
 		return NULL;
 	char **dst_fields[] = {
@@ -235,10 +235,10 @@ static struct event *event_copy(const struct event *src)
 	};
 	bool ok = true;
 	for (size_t i = 0; i < sizeof src_fields / sizeof src_fields[0]; i++)
-		ok = ok && event_set(dst_fields[i], src_fields[i]);
+		ok = ok && msg_event_set(dst_fields[i], src_fields[i]);
 	for (size_t i = 0; ok && i < src->ndkim; i++) {
-		const struct event_dkim *d = &src->dkim[i];
-		ok = event_add_dkim(ev, d->domain, d->selector, d->result,
+		const struct msg_event_dkim *d = &src->dkim[i];
+		ok = msg_event_add_dkim(ev, d->domain, d->selector, d->result,
 				    d->human_result, d->aligned);
 	}
 	ev->time = src->time;
@@ -246,18 +246,18 @@ static struct event *event_copy(const struct event *src)
 	ev->spf_aligned = src->spf_aligned;
 	ev->dkim_aligned = src->dkim_aligned;
 	if (!ok) {
-		event_free(ev);
+		msg_event_free(ev);
 		return NULL;
 	}
 	return ev;
 }
 
-static bool flush(struct event_store *st, struct event **batch, size_t *n,
+static bool flush(struct event_store *st, struct msg_event **batch, size_t *n,
 		  struct strbuf *err)
 {
 	bool ok = *n == 0 || event_store_insert(st, batch, *n, err);
 	for (size_t i = 0; i < *n; i++)
-		event_free(batch[i]);
+		msg_event_free(batch[i]);
 	*n = 0;
 	return ok;
 }
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	static char line[GEN_LINE_MAX];
-	struct event *batch[GEN_BATCH];
+	struct msg_event *batch[GEN_BATCH];
 	size_t nb = 0;
 	long lineno = 0, total = 0;
 	int rc = 0;
@@ -291,20 +291,20 @@ int main(int argc, char **argv)
 		char *p = line + strspn(line, " \t");
 		if (*p == '#' || *p == '\n' || *p == '\0')
 			continue;
-		struct event *ev = new_default();
+		struct msg_event *ev = new_default();
 		long count = 1, sec = 43200;
 		long long day = def_day;
 		strbuf_reset(&err);
 		if (ev == NULL || !parse_line(p, ev, &count, &day, &sec, &err)) {
 			fprintf(stderr, "event-gen: line %ld: %s\n", lineno,
 				ev == NULL ? "out of memory" : strbuf_str(&err));
-			event_free(ev);
+			msg_event_free(ev);
 			rc = 1;
 			break;
 		}
 		ev->time = (int64_t)day * 86400 + sec;
 		for (long i = 0; rc == 0 && i < count; i++) {
-			struct event *e = event_copy(ev);
+			struct msg_event *e = event_copy(ev);
 			if (e == NULL) {
 				fprintf(stderr, "event-gen: out of memory\n");
 				rc = 1;
@@ -317,14 +317,14 @@ int main(int argc, char **argv)
 				rc = 1;
 			}
 		}
-		event_free(ev);
+		msg_event_free(ev);
 	}
 	if (rc == 0 && !flush(st, batch, &nb, &err)) {
 		fprintf(stderr, "event-gen: %s\n", strbuf_str(&err));
 		rc = 1;
 	}
 	for (size_t i = 0; i < nb; i++)
-		event_free(batch[i]);
+		msg_event_free(batch[i]);
 	if (rc == 0)
 		printf("%ld events\n", total);
 	event_store_close(st);

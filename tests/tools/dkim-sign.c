@@ -22,7 +22,7 @@
 
 #include <opendkim/dkim.h>
 
-#include "milter_proto.h"
+#include "milter_msg.h"
 
 #define MAX_MESSAGE (64u * 1024 * 1024)
 #define MAX_SIGNED_HEADERS 32

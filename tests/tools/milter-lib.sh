@@ -6,7 +6,7 @@
 #   tk_setup NAME            work dir $TK_WORK (kept on failure or TK_KEEP=yes)
 #   tk_ok STATUS LABEL       one TAP line ("ok" when STATUS is 0)
 #   tk_skip LABEL REASON     a skipped TAP test; tk_diag TEXT... "# " lines
-#   tk_done                  plan line, keeps or removes the work dir, exit status
+#   tk_done                  plan line, $TK_CLEANUP, keeps or removes the work dir
 #   tk_free_port             a TCP port on 127.0.0.1 nobody listens on now
 #   tk_zone_from_template IN OUT   key placeholders replaced (tests/keys)
 #   tk_milter_start NAME TEMPLATE [Key=Value]...   start a milter instance
@@ -61,12 +61,17 @@ tk_skip() {
 	echo "ok $tk_n - $1 # SKIP $2"
 }
 
-# tk_done: prints the plan and a summary; keeps the work dir when a test failed.
+# tk_done: prints the plan and a summary; runs the script's cleanup function
+# $TK_CLEANUP (which must stop every process whose files live in the work dir,
+# e.g. the DNS server) and then removes the work dir, unless a test failed.
 tk_done() {
 	local name
 	for name in "${!TK_PID[@]}"; do
 		tk_milter_kill "$name"
 	done
+	if [ -n "${TK_CLEANUP:-}" ]; then
+		"$TK_CLEANUP"
+	fi
 	echo "1..$tk_n"
 	echo "# $((tk_n - tk_failed)) passed, $tk_failed failed"
 	if [ -n "$TK_WORK" ]; then

@@ -20,7 +20,7 @@
 
 #include "milter_proto.h"
 
-#define MAX_MESSAGE (256u * 1024 * 1024)
+#define MAX_MESSAGE (MILTER_MSG_MAX_BODY)
 
 static void usage(void)
 {
@@ -100,7 +100,7 @@ static const char *parse_args(int argc, char **argv, struct milter_msg *msg,
 			ok = set_str(&msg->mail_from, strcmp(optarg, "<>") == 0 ? "" : optarg);
 			break;
 		case 'r':
-			if (msg->nrcpts >= MILTER_PROTO_MAX_RCPTS) {
+			if (msg->nrcpts >= MILTER_MSG_MAX_RCPTS) {
 				strbuf_puts(err, "too many --rcpt");
 				return NULL;
 			}
@@ -123,10 +123,10 @@ static const char *parse_args(int argc, char **argv, struct milter_msg *msg,
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || v == 0 ||
-			    (c == 'c' && v > MILTER_PROTO_CHUNK) || (c == 't' && v > 3600)) {
+			    (c == 'c' && v > MILTER_MSG_CHUNK) || (c == 't' && v > 3600)) {
 				strbuf_printf(err, "--%s %s: expected 1..%u",
 					      c == 'c' ? "chunk" : "timeout", optarg,
-					      c == 'c' ? MILTER_PROTO_CHUNK : 3600);
+					      c == 'c' ? MILTER_MSG_CHUNK : 3600);
 				return NULL;
 			}
 			if (c == 'c')

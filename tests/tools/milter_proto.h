@@ -13,14 +13,14 @@
  * modification actions (add/insert/change header, quarantine, ...) before its
  * final answer to EOM.
  *
+ * The transaction itself (envelope, macros, header fields, body) is a
+ * struct milter_msg (tests/tools/milter_msg.h).
+ *
  * Ownership: milter_open() -> new; caller frees with milter_close().
- *   milter_msg_load() fills a struct milter_msg whose strings are new; caller
- *   frees with milter_msg_free(). Everything else is borrowed for the call.
+ *   Everything else is borrowed for the call.
  * Errors: functions return false with a reason in the caller's err strbuf
  *   (connection refused, timeout, closed by the filter, malformed packet).
- * Limits: packets longer than MILTER_PROTO_MAX_PACKET are a protocol error;
- *   at most MILTER_PROTO_MAX_HEADERS header fields and MILTER_PROTO_MAX_MACROS
- *   macros per message. */
+ * Limits: packets longer than MILTER_PROTO_MAX_PACKET are a protocol error. */
 #ifndef DMARC_MILTER_PROTO_H
 #define DMARC_MILTER_PROTO_H
 
@@ -28,13 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "milter_msg.h"
 #include "strbuf.h"
 
 #define MILTER_PROTO_MAX_PACKET (1024 * 1024 + 16) /* 1 MB, libmilter's largest */
-#define MILTER_PROTO_MAX_HEADERS 1000
-#define MILTER_PROTO_MAX_MACROS 64
-#define MILTER_PROTO_MAX_RCPTS 100
-#define MILTER_PROTO_CHUNK 65535  /* MILTER_CHUNK_SIZE: body chunk limit */
 
 /* The outcome of one message, as the MTA would act on it. */
 enum milter_verdict {
@@ -43,34 +40,6 @@ enum milter_verdict {
 	MILTER_TEMPFAIL,     /* 't', or 'y' with a 4xx code */
 	MILTER_DISCARD,      /* 'd' */
 	MILTER_QUARANTINE,   /* accepted, but 'q' was requested at EOM */
-};
-
-struct milter_header {
-	char *name;   /* field name without the colon */
-	char *value;  /* raw value after the colon (leading space kept); folded
-	               * lines joined with "\n" as Postfix and Sendmail send them */
-};
-
-struct milter_macro {
-	char *name;   /* "i", "j" or "{long_name}" (braces included) */
-	char *value;
-};
-
-/* One SMTP transaction as the MTA presents it to the filter. */
-struct milter_msg {
-	char *client_ip;       /* IPv4 or IPv6 literal */
-	char *client_name;     /* NULL = "[client_ip]" */
-	char *helo;
-	char *mail_from;       /* without angle brackets; "" = null sender */
-	char *rcpts[MILTER_PROTO_MAX_RCPTS];
-	size_t nrcpts;
-	struct milter_macro macros[MILTER_PROTO_MAX_MACROS];
-	size_t nmacros;        /* sent before every stage */
-	struct milter_header *headers;
-	size_t nheaders;
-	char *body;            /* with CRLF line ends */
-	size_t body_len;
-	size_t chunk_len;      /* 0 = MILTER_PROTO_CHUNK */
 };
 
 struct milter_conn;
@@ -98,19 +67,5 @@ bool milter_message(struct milter_conn *mc, const struct milter_msg *msg,
 
 /* "accept", "reject", "tempfail", "discard", "quarantine". */
 const char *milter_verdict_name(enum milter_verdict v);
-
-/* Splits an RFC 5322 message (LF or CRLF line ends) into msg->headers and
- * msg->body: header fields with folding until the first empty line, then the
- * body with every line end turned into CRLF as an MTA does. */
-bool milter_msg_load(struct milter_msg *msg, const char *text, size_t len,
-		     struct strbuf *err);
-
-/* Adds a macro: "name=value"; a long name without braces gets them
- * ("auth_authen" -> "{auth_authen}"). Replaces an earlier macro of that name. */
-bool milter_msg_macro(struct milter_msg *msg, const char *name, const char *value,
-		      struct strbuf *err);
-
-/* Frees every string of msg and zeroes it; the struct itself is the caller's. */
-void milter_msg_free(struct milter_msg *msg);
 
 #endif

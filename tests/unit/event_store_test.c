@@ -15,21 +15,21 @@
 
 static char dir[] = "/tmp/event_store_test.XXXXXX";
 
-static struct event *make_event(int64_t t, const char *from, int ndkim)
+static struct msg_event *make_event(int64_t t, const char *from, int ndkim)
 {
-	struct event *ev = event_new();
+	struct msg_event *ev = msg_event_new();
 	ev->time = t;
-	event_set(&ev->queue_id, "4Bf2x1");
-	event_set(&ev->client_ip, "192.0.2.1");
-	event_set(&ev->header_from, from);
-	event_set(&ev->policy_domain, from);
-	event_set(&ev->dmarc_result, "pass");
-	event_set(&ev->disposition, "none");
-	event_set(&ev->p, "reject");
+	msg_event_set(&ev->queue_id, "4Bf2x1");
+	msg_event_set(&ev->client_ip, "192.0.2.1");
+	msg_event_set(&ev->header_from, from);
+	msg_event_set(&ev->policy_domain, from);
+	msg_event_set(&ev->dmarc_result, "pass");
+	msg_event_set(&ev->disposition, "none");
+	msg_event_set(&ev->p, "reject");
 	ev->pct = 100;
 	ev->spf_aligned = true;
 	for (int i = 0; i < ndkim; i++)
-		event_add_dkim(ev, from, "sel", "pass", NULL, i == 0);
+		msg_event_add_dkim(ev, from, "sel", "pass", NULL, i == 0);
 	return ev;
 }
 
@@ -61,7 +61,7 @@ static void test_store(void)
 	}
 	t_int("schema migrated to the current version", event_store_schema_version(st),
 	      EVENT_STORE_SCHEMA_VERSION);
-	struct event *evs[3] = { make_event(86400 * 10 + 5, "a.example", 2),
+	struct msg_event *evs[3] = { make_event(86400 * 10 + 5, "a.example", 2),
 				 make_event(86400 * 11, "b.example", 0),
 				 make_event(86400 * 12, "c.example", 1) };
 	t_true("a batch inserts", event_store_insert(st, evs, 3, &err));
@@ -77,7 +77,7 @@ static void test_store(void)
 	unlink(path);
 	t_true("deletion underneath is noticed", event_store_replaced(st));
 	for (int i = 0; i < 3; i++)
-		event_free(evs[i]);
+		msg_event_free(evs[i]);
 	event_store_close(st);
 	strbuf_free(&err);
 

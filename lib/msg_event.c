@@ -1,53 +1,60 @@
-/* event: allocation and field setters for one event-log row. */
+/* msg_event: allocation and field setters for one event-log row. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "msg_event.h"
 
-struct event *event_new(void)
+struct msg_event *msg_event_new(void)
 {
-	struct event *ev = calloc(1, sizeof *ev);
+	struct msg_event *ev = calloc(1, sizeof *ev);
 	if (ev != NULL)
 		ev->pct = -1;
 	return ev;
 }
 
-bool event_set(char **field, const char *value)
+bool msg_event_set(char **field, const char *value)
 {
 	free(*field);
 	*field = NULL;
 	if (value == NULL)
 		return true;
-	size_t len = strnlen(value, EVENT_MAX_FIELD + 1);
-	if (len > EVENT_MAX_FIELD)
+	size_t len = strnlen(value, MSG_EVENT_MAX_FIELD + 1);
+	if (len > MSG_EVENT_MAX_FIELD)
 		return false;
 	*field = strndup(value, len);
-	return *field != NULL;
+	if (*field == NULL)
+		return false;
+	/* control bytes never reach the database: the reporter relies on it
+	 * (separators) and they have no business in domains or results */
+	for (char *p = *field; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return true;
 }
 
-bool event_add_dkim(struct event *ev, const char *domain, const char *selector,
+bool msg_event_add_dkim(struct msg_event *ev, const char *domain, const char *selector,
 		    const char *result, const char *human_result, bool aligned)
 {
-	if (ev->ndkim >= EVENT_MAX_DKIM)
+	if (ev->ndkim >= MSG_EVENT_MAX_DKIM)
 		return false;
 	if (ev->ndkim == ev->dkim_cap) {
 		size_t cap = ev->dkim_cap ? ev->dkim_cap * 2 : 2;
-		struct event_dkim *p = realloc(ev->dkim, cap * sizeof *p);
+		struct msg_event_dkim *p = realloc(ev->dkim, cap * sizeof *p);
 		if (p == NULL)
 			return false;
 		ev->dkim = p;
 		ev->dkim_cap = cap;
 	}
-	struct event_dkim *d = &ev->dkim[ev->ndkim];
+	struct msg_event_dkim *d = &ev->dkim[ev->ndkim];
 	memset(d, 0, sizeof *d);
-	bool ok = event_set(&d->domain, domain) && event_set(&d->selector, selector) &&
-		  event_set(&d->result, result) && event_set(&d->human_result, human_result);
+	bool ok = msg_event_set(&d->domain, domain) && msg_event_set(&d->selector, selector) &&
+		  msg_event_set(&d->result, result) && msg_event_set(&d->human_result, human_result);
 	d->aligned = aligned;
-	ev->ndkim++; /* counted even on failure so event_free releases partial copies */
+	ev->ndkim++; /* counted even on failure so msg_event_free releases partial copies */
 	return ok;
 }
 
-void event_free(struct event *ev)
+void msg_event_free(struct msg_event *ev)
 {
 	if (ev == NULL)
 		return;

@@ -1,27 +1,27 @@
-/* event: one evaluated message and author domain, as the event log keeps it.
+/* msg_event: one evaluated message and author domain, as the event log keeps it.
  *
- * The milter fills one struct event per (message, author domain) at EOM and
+ * The milter fills one struct msg_event per (message, author domain) at EOM and
  * hands it to the event writer (lib/event_writer); the writer stores it with
  * lib/event_store; dmarc-reporter reads the rows back to build aggregate
  * reports (RFC 9990 §2 / RFC 7489 appendix C fields).
  *
  * Ownership: every char * field is owned by the event (NULL = unknown/absent);
- *   event_new() -> new; caller frees with event_free(), or hands it to
+ *   msg_event_new() -> new; caller frees with msg_event_free(), or hands it to
  *   event_writer_submit(), which takes ownership.
- * Limits: EVENT_MAX_DKIM signatures per event; text fields are copied with
- *   event_set(), which caps each at EVENT_MAX_FIELD bytes (longer input is
- *   refused, the field stays NULL). */
-#ifndef DMARC_EVENT_H
-#define DMARC_EVENT_H
+ * Limits: MSG_EVENT_MAX_DKIM signatures per event; text fields are copied with
+ *   msg_event_set(), which caps each at MSG_EVENT_MAX_FIELD bytes (longer input is
+ *   refused, the field stays NULL) and turns control bytes into spaces. */
+#ifndef DMARC_MSG_EVENT_H
+#define DMARC_MSG_EVENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVENT_MAX_DKIM 100     /* signatures kept per event (RFC 9990 caps at 100) */
-#define EVENT_MAX_FIELD 4096   /* bytes per text field */
+#define MSG_EVENT_MAX_DKIM 100     /* signatures kept per event (RFC 9990 caps at 100) */
+#define MSG_EVENT_MAX_FIELD 4096   /* bytes per text field */
 
-struct event_dkim {
+struct msg_event_dkim {
 	char *domain;          /* d= (A-label) */
 	char *selector;        /* s= */
 	char *result;          /* "pass", "fail", ... (RFC 8601 words) */
@@ -29,7 +29,7 @@ struct event_dkim {
 	bool aligned;          /* d= aligned with the author domain */
 };
 
-struct event {
+struct msg_event {
 	int64_t time;          /* UTC, epoch seconds */
 	char *queue_id;        /* MTA queue id */
 	char *client_ip;       /* textual address of the SMTP client */
@@ -65,22 +65,22 @@ struct event {
 
 	size_t ndkim;           /* signatures in dkim[] */
 	size_t dkim_cap;        /* slots allocated in dkim[] */
-	struct event_dkim *dkim;/* grown by event_add_dkim() */
+	struct msg_event_dkim *dkim;/* grown by msg_event_add_dkim() */
 };
 
-/* new; caller frees with event_free(). NULL when out of memory. */
-struct event *event_new(void);
+/* new; caller frees with msg_event_free(). NULL when out of memory. */
+struct msg_event *msg_event_new(void);
 
 /* Frees ev and everything it owns; NULL is a no-op. */
-void event_free(struct event *ev);
+void msg_event_free(struct msg_event *ev);
 
 /* Sets *field to a copy of value (NULL clears it). false when out of memory
- * or value is longer than EVENT_MAX_FIELD (the field is then NULL). */
-bool event_set(char **field, const char *value);
+ * or value is longer than MSG_EVENT_MAX_FIELD (the field is then NULL). */
+bool msg_event_set(char **field, const char *value);
 
-/* Appends a DKIM signature; false when EVENT_MAX_DKIM are already kept or
+/* Appends a DKIM signature; false when MSG_EVENT_MAX_DKIM are already kept or
  * memory runs out. */
-bool event_add_dkim(struct event *ev, const char *domain, const char *selector,
+bool msg_event_add_dkim(struct msg_event *ev, const char *domain, const char *selector,
 		    const char *result, const char *human_result, bool aligned);
 
 #endif
