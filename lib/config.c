@@ -956,12 +956,7 @@ bool config_load(const char *path, struct config *cfg, struct strbuf *err)
 	}
 	struct strbuf text;
 	strbuf_init(&text, NULL, 0, CONFIG_FILE_MAX);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (!strbuf_add(&text, chunk, n))
-			break;
-	bool read_error = ferror(f) != 0;
+	bool read_error = !strbuf_add_file(&text, f) && !strbuf_failed(&text);
 	int saved_errno = errno;
 	fclose(f);
 	bool ok = false;

@@ -139,6 +139,16 @@ bool strbuf_add_xml(struct strbuf *sb, const char *s)
 	return !sb->failed;
 }
 
+bool strbuf_add_file(struct strbuf *sb, FILE *f)
+{
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (!strbuf_add(sb, chunk, n))
+			return false;
+	return ferror(f) == 0;
+}
+
 const char *strbuf_str(const struct strbuf *sb)
 {
 	return sb->cap > 0 ? sb->data : strbuf_empty;

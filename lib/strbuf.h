@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct strbuf {
 	char *data;   /* always NUL-terminated (when cap > 0) */
@@ -54,6 +55,11 @@ bool strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 /* Appends s with XML metacharacters (& < > " ') escaped and control bytes
  * other than TAB, CR, LF dropped. */
 bool strbuf_add_xml(struct strbuf *sb, const char *s);
+
+/* Appends everything readable from f until end of file (binary safe).
+ * false on a read error (errno says why) or when the buffer failed (over
+ * its maximum: the caller reports "too large"). */
+bool strbuf_add_file(struct strbuf *sb, FILE *f);
 
 /* The text so far (borrowed; valid until the next append or strbuf_free).
  * Returns "" for an empty or failed-before-first-byte buffer. */

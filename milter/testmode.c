@@ -28,12 +28,7 @@ static char *read_file(const char *path, size_t *len_out)
 	}
 	struct strbuf sb;
 	strbuf_init(&sb, NULL, 0, TESTMODE_MAX_FILE);
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		if (!strbuf_add(&sb, buf, n))
-			break;
-	bool err = ferror(f) != 0;
+	bool err = !strbuf_add_file(&sb, f) && !strbuf_failed(&sb);
 	if (f != stdin)
 		fclose(f);
 	if (err || strbuf_failed(&sb)) {

@@ -1,4 +1,5 @@
 /* strbuf_test: bounds, the sticky failure flag, stack-to-heap moves, XML escaping. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,5 +40,20 @@ int main(void)
 	strbuf_reset(&sb);
 	t_true("reset clears the failure flag and text", !strbuf_failed(&sb) && sb.len == 0);
 	strbuf_free(&sb);
+
+	FILE *f = tmpfile();
+	if (f != NULL) {
+		fputs("line one\nline two\n", f);
+		rewind(f);
+		strbuf_init(&sb, NULL, 0, 100);
+		t_true("add_file reads the whole file", strbuf_add_file(&sb, f));
+		t_str("add_file content", strbuf_str(&sb), "line one\nline two\n");
+		strbuf_free(&sb);
+		rewind(f);
+		strbuf_init(&sb, NULL, 0, 5);
+		t_true("add_file over the maximum fails", !strbuf_add_file(&sb, f) && strbuf_failed(&sb));
+		strbuf_free(&sb);
+		fclose(f);
+	}
 	return t_done();
 }
