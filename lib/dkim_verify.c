@@ -67,6 +67,7 @@ struct dkim_verify_msg {
 	struct dkim_keyrec *keys;  /* key lookup results */
 	size_t nkey, capkey;
 	struct dkim_bodylen blen[2]; /* [0] simple, [1] relaxed */
+	bool count_body;           /* some signature has l=: count body length */
 	bool last_cr;              /* the previous body byte fed was CR */
 	bool cr_pending;           /* a body chunk ended in CR: held back */
 };
@@ -152,11 +153,17 @@ static bool crlf_dirty(const char *p, size_t len, bool cr_before)
 {
 	if (cr_before)
 		return true;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\r' && (i + 1 == len || p[i + 1] != '\n'))
-			return true;
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			return true;
+	/* Line by line with memchr (this runs over every body byte): each LF
+	 * must follow a CR, and that CR must be the line's first. */
+	const char *s = p, *end = p + len;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *cr = memchr(s, '\r', (size_t)((nl ? nl : end) - s));
+		if (nl == NULL)
+			return cr != NULL;     /* a CR with no LF after it */
+		if (nl == p || nl[-1] != '\r' || cr != nl - 1)
+			return true;           /* bare LF, or a CR inside the line */
+		s = nl + 1;
 	}
 	return false;
 }
@@ -632,6 +639,11 @@ struct dkim_verify_msg *dkim_verify_begin(struct dkim_verify_lib *lib,
 	return v;
 }
 
+void dkim_verify_set_deadline(struct dkim_verify_msg *v, uint64_t deadline_ms)
+{
+	v->deadline_ms = deadline_ms;
+}
+
 /* Records a DKIM-Signature field (status: what dkim_header() said). */
 static void note_signature(struct dkim_verify_msg *v, const char *field, size_t len,
 			   size_t colon, DKIM_STAT st)
@@ -737,6 +749,11 @@ bool dkim_verify_eoh(struct dkim_verify_msg *v)
 	if (v->state != ST_HEADERS)
 		return false;
 	v->eoh_called = true;
+	/* The canonical body length matters only for an l= signature
+	 * (map_verified()); counting it costs a pass over every body byte. */
+	for (size_t i = 0; i < v->nrec; i++)
+		if (v->recs[i].has_l)
+			v->count_body = true;
 	v->eoh_status = dkim_eoh(v->dkim);
 	switch (v->eoh_status) {
 	case DKIM_STAT_OK:
@@ -759,7 +776,8 @@ static bool body_feed(struct dkim_verify_msg *v, const char *p, size_t n)
 {
 	if (n == 0)
 		return true;
-	bodylen_feed(v, p, n);
+	if (v->count_body)
+		bodylen_feed(v, p, n);
 	DKIM_STAT st = dkim_body(v->dkim, (u_char *)p, n);
 	if (st != DKIM_STAT_OK) {
 		v->nomem = st == DKIM_STAT_NORESOURCE;

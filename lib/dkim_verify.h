@@ -105,6 +105,12 @@ void dkim_verify_lib_free(struct dkim_verify_lib *lib);
 struct dkim_verify_msg *dkim_verify_begin(struct dkim_verify_lib *lib,
 					  const char *queue_id, uint64_t deadline_ms);
 
+/* Sets the DNS deadline of a message (an absolute resolver_now_ms() value,
+ * 0 = per-query timeouts only), replacing the one given to
+ * dkim_verify_begin(): the milter's per-message budget starts at end of
+ * message, where the key lookups happen. */
+void dkim_verify_set_deadline(struct dkim_verify_msg *v, uint64_t deadline_ms);
+
 /* Feeds one header field as received: "Name: value", folded lines joined
  * by CRLF (a bare LF or CR is turned into CRLF), without the final CRLF;
  * at most 1 MiB (longer: false, every signature then reports why). */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -81,10 +82,34 @@ static const char event_store_dkim_sql[] =
 	"INSERT INTO event_dkim (event_id, idx, domain, selector, result,"
 	" human_result, aligned) VALUES (?,?,?,?,?,?,?)";
 
+/* SQLite's "unable to open database file" or "attempt to write a readonly
+ * database" does not say why (and its errno is often that of a later
+ * fallback, e.g. ENOENT for a -shm file it could not create), so a failure
+ * on a read-only or full file system says so, from statvfs(3) of the
+ * database's directory: that is what the operator must fix. */
+static void event_store_fs_reason(const char *path, struct strbuf *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+	if (len >= sizeof dir)
+		return;
+	memcpy(dir, slash == NULL ? "." : path, len);
+	dir[len] = '\0';
+	struct statvfs vfs;
+	if (statvfs(dir, &vfs) != 0)
+		return;
+	if (vfs.f_flag & ST_RDONLY)
+		strbuf_printf(err, " (%s is on a read-only file system)", dir);
+	else if (vfs.f_bavail == 0)
+		strbuf_printf(err, " (the file system of %s is full)", dir);
+}
+
 static bool event_store_fail(struct event_store *st, struct strbuf *err,
 			     const char *what)
 {
 	strbuf_printf(err, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	event_store_fs_reason(st->path, err);
 	return false;
 }
 
@@ -95,6 +120,7 @@ static bool event_store_exec(struct event_store *st, const char *sql,
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return true;
 	strbuf_printf(err, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+	event_store_fs_reason(st->path, err);
 	sqlite3_free(msg);
 	return false;
 }
@@ -156,6 +182,12 @@ bool event_store_open(const char *path, unsigned busy_ms,
 		      struct event_store **out, struct strbuf *err)
 {
 	*out = NULL;
+	if (path == NULL || path[0] == '\0') {
+		/* SQLite would open a private temporary database for "" */
+		strbuf_puts(err, "no event database: EventDatabase is empty (the event log"
+			    " is off); set it to the milter's database file");
+		return false;
+	}
 	struct event_store *st = calloc(1, sizeof *st);
 	if (st == NULL || (st->path = strdup(path)) == NULL) {
 		free(st);
@@ -168,6 +200,7 @@ bool event_store_open(const char *path, unsigned busy_ms,
 	if (rc != SQLITE_OK) {
 		strbuf_printf(err, "open %s: %s", path,
 			      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		event_store_fs_reason(path, err);
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, (int)busy_ms);

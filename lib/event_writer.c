@@ -100,12 +100,14 @@ static void writer_log_drops(struct event_writer *w, uint64_t dropped, bool forc
 	w->drop_logged_at = now;
 }
 
-/* Frees the first k events of the ring after a successful write. Locked. */
-static void writer_consume(struct event_writer *w, size_t k)
+/* Removes the first k events from the ring, freeing them when free_them
+ * (otherwise the caller already did). Locked. */
+static void writer_consume(struct event_writer *w, size_t k, bool free_them)
 {
 	for (size_t i = 0; i < k; i++) {
 		size_t at = (w->head + i) % w->cfg.queue_max;
-		msg_event_free(w->ring[at]);
+		if (free_them)
+			msg_event_free(w->ring[at]);
 		w->ring[at] = NULL;
 	}
 	w->head = (w->head + k) % w->cfg.queue_max;
@@ -155,10 +157,16 @@ static void *writer_main(void *arg)
 				   w->cfg.queue_max, w->cfg.retry_ms);
 		strbuf_free(&err);
 		writer_log_drops(w, dropped, false);
+		/* Free a written batch before taking the lock: a thousand events
+		 * freed under it would make every submit() wait meanwhile. Only
+		 * this thread reads the slots between head and head + k. */
+		if (ok)
+			for (size_t i = 0; i < k; i++)
+				msg_event_free(batch[i]);
 
 		pthread_mutex_lock(&w->lock);
 		if (ok) {
-			writer_consume(w, k);
+			writer_consume(w, k, false);
 			w->stats.written += k;
 			w->stats.healthy = true;
 			continue;
@@ -175,7 +183,7 @@ static void *writer_main(void *arg)
 					   "event log: stopping with %zu events unwritten to %s: they are lost",
 					   w->count, w->path);
 				w->stats.dropped += w->count;
-				writer_consume(w, w->count);
+				writer_consume(w, w->count, true);
 				break;
 			}
 		}

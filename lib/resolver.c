@@ -24,6 +24,37 @@
 #define DNS_LABEL_MAX_LEN 63            /* RFC 1035 §2.3.4 */
 #define DNS_CLASS_IN 1
 #define WHY_MAX 512                     /* bound on a reason text */
+#define CACHE_MAX_ENTRIES 4096          /* answers kept; the oldest go first */
+#define CACHE_BUCKETS 4096              /* hash chains (a power of two) */
+
+/* One answer kept by the resolver's own cache (see resolver_cache). */
+struct cache_entry {
+	struct cache_entry *next;    /* hash chain */
+	struct cache_entry *older;   /* insertion order, for eviction */
+	struct cache_entry *newer;
+	uint64_t expires_ms;         /* resolver_now_ms() value */
+	uint16_t type;
+	enum dns_status status;      /* OK, NXDOMAIN or NODATA only */
+	int rcode;
+	bool truncated;
+	size_t count;
+	struct dns_rr *rrs;          /* count records, rdata owned */
+	char name[];                 /* lower case, no trailing dot */
+};
+
+/* Answers already received, kept until their TTL runs out. libunbound
+ * caches them too, but asking it costs two thread hand-offs and a dozen
+ * system calls per lookup (ub_resolve_async, its worker, ub_fd, our
+ * delivery thread, a condition variable); a message makes five or more
+ * lookups, nearly all of them answered from cache. Only definite answers
+ * are kept (records, NXDOMAIN, NODATA; negative ones no longer than
+ * negative_ttl_max_sec, as libunbound is told), never failures. */
+struct resolver_cache {
+	pthread_mutex_t lock;
+	struct cache_entry *buckets[CACHE_BUCKETS];
+	struct cache_entry *oldest, *newest;
+	size_t count;
+};
 
 struct resolver {
 	struct ub_ctx *ctx;          /* libunbound context (thread safe) */
@@ -34,6 +65,9 @@ struct resolver {
 	bool broken;                 /* the delivery thread has stopped on error */
 	char broken_why[128];        /* why (NUL-terminated) */
 	struct resolver_stats stats; /* outcome counters */
+	unsigned neg_ttl_max_sec;    /* cap on keeping NXDOMAIN/NODATA */
+	bool cache_ready;            /* cache.lock initialised */
+	struct resolver_cache cache; /* answers by name and type */
 };
 
 /* One outstanding query. The waiter and the callback (run by the resolver
@@ -379,6 +413,8 @@ static struct pending *pending_new(struct resolver *res)
 
 /* ---- public ----------------------------------------------------------- */
 
+static void cache_clear(struct resolver_cache *c);
+
 static void resolver_destroy_partial(struct resolver *res)
 {
 	if (res->ctx)
@@ -387,6 +423,10 @@ static void resolver_destroy_partial(struct resolver *res)
 		close(res->stop_pipe[0]);
 	if (res->stop_pipe[1] >= 0)
 		close(res->stop_pipe[1]);
+	if (res->cache_ready) {
+		cache_clear(&res->cache);
+		pthread_mutex_destroy(&res->cache.lock);
+	}
 	pthread_mutex_destroy(&res->lock);
 	free(res);
 }
@@ -411,6 +451,14 @@ bool resolver_new(const struct resolver_config *cfg, struct resolver **out,
 	}
 	res->timeout_ms = cfg->query_timeout_ms ? cfg->query_timeout_ms
 						: RESOLVER_DEFAULT_TIMEOUT_MS;
+	res->neg_ttl_max_sec = cfg->negative_ttl_max_sec ? cfg->negative_ttl_max_sec
+							 : RESOLVER_DEFAULT_NEG_TTL_SEC;
+	if (pthread_mutex_init(&res->cache.lock, NULL) != 0) {
+		strbuf_puts(err, "pthread_mutex_init failed");
+		resolver_destroy_partial(res);
+		return false;
+	}
+	res->cache_ready = true;
 	res->ctx = ub_ctx_create();
 	if (res->ctx == NULL) {
 		strbuf_puts(err, "ub_ctx_create failed (out of memory or no pipes)");
@@ -606,6 +654,194 @@ static bool answer_from_result(struct dns_answer *ans, const char *name, uint16_
 	return true;
 }
 
+/* ---- the answer cache --------------------------------------------------- */
+
+/* The cache key of name: lower case, without the trailing dot (DNS names
+ * compare case-insensitively, RFC 4343). name passed name_ok(). */
+static size_t cache_key(const char *name, char *key)
+{
+	size_t len = strlen(name);
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		key[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	key[len] = '\0';
+	return len;
+}
+
+static size_t cache_bucket(const char *key, size_t len, uint16_t type)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	h = (h ^ type) * 16777619u;
+	return h & (CACHE_BUCKETS - 1);
+}
+
+static void cache_entry_free(struct cache_entry *e)
+{
+	for (size_t i = 0; i < e->count; i++)
+		free(e->rrs[i].rdata);
+	free(e->rrs);
+	free(e);
+}
+
+/* Unlinks e (found in bucket b) and frees it. Called with cache.lock held. */
+static void cache_drop(struct resolver_cache *c, size_t b, struct cache_entry *e)
+{
+	struct cache_entry **pp = &c->buckets[b];
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	c->count--;
+	cache_entry_free(e);
+}
+
+static struct cache_entry *cache_find(struct resolver_cache *c, size_t b, const char *key,
+				      uint16_t type)
+{
+	for (struct cache_entry *e = c->buckets[b]; e != NULL; e = e->next)
+		if (e->type == type && strcmp(e->name, key) == 0)
+			return e;
+	return NULL;
+}
+
+/* Copies count records; false when out of memory (what was copied is freed). */
+static bool rrs_copy(const struct dns_rr *src, size_t count, uint32_t ttl,
+		     struct dns_rr **out)
+{
+	*out = NULL;
+	if (count == 0)
+		return true;
+	struct dns_rr *rrs = calloc(count, sizeof *rrs);
+	if (rrs == NULL)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		rrs[i] = src[i];
+		rrs[i].ttl = ttl;
+		rrs[i].rdata = malloc(src[i].len ? src[i].len : 1);
+		if (rrs[i].rdata == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(rrs[k].rdata);
+			free(rrs);
+			return false;
+		}
+		memcpy(rrs[i].rdata, src[i].rdata, src[i].len);
+	}
+	*out = rrs;
+	return true;
+}
+
+/* Fills ans from the cache. true on a hit; false on a miss (also when out
+ * of memory: the query then simply goes to libunbound). */
+static bool cache_get(struct resolver *res, const char *name, uint16_t type,
+		      struct dns_answer *ans)
+{
+	char key[DNS_NAME_MAX_LEN + 2];
+	size_t len = cache_key(name, key);
+	size_t b = cache_bucket(key, len, type);
+	uint64_t now = resolver_now_ms();
+	bool hit = false;
+
+	pthread_mutex_lock(&res->cache.lock);
+	struct cache_entry *e = cache_find(&res->cache, b, key, type);
+	if (e != NULL && e->expires_ms <= now) {
+		cache_drop(&res->cache, b, e);
+		e = NULL;
+	}
+	if (e != NULL) {
+		/* What is left of the TTL, rounded up, as libunbound gives it. */
+		uint32_t ttl = (uint32_t)((e->expires_ms - now + 999u) / 1000u);
+		hit = rrs_copy(e->rrs, e->count, ttl, &ans->rrs);
+		if (hit) {
+			ans->count = e->count;
+			ans->status = e->status;
+			ans->rcode = e->rcode;
+			ans->truncated = e->truncated;
+		}
+	}
+	pthread_mutex_unlock(&res->cache.lock);
+	if (hit && ans->status == DNS_STATUS_NXDOMAIN)
+		answer_fail(ans, DNS_STATUS_NXDOMAIN, "%s: no such domain (NXDOMAIN)", name);
+	else if (hit && ans->status == DNS_STATUS_NODATA)
+		answer_fail(ans, DNS_STATUS_NODATA, "%s: no %s record", name, type_name(type));
+	return hit;
+}
+
+/* Keeps a definite answer for ttl_sec seconds from asked_ms (when the
+ * question left: never longer than the upstream allows). */
+static void cache_put(struct resolver *res, const char *name, uint16_t type,
+		      const struct dns_answer *ans, int ttl_sec, uint64_t asked_ms)
+{
+	if (ans->status != DNS_STATUS_OK && ans->status != DNS_STATUS_NXDOMAIN &&
+	    ans->status != DNS_STATUS_NODATA)
+		return;
+	if (ans->status != DNS_STATUS_OK && ttl_sec > (int)res->neg_ttl_max_sec)
+		ttl_sec = (int)res->neg_ttl_max_sec;
+	if (ttl_sec <= 0)
+		return;
+	char key[DNS_NAME_MAX_LEN + 2];
+	size_t len = cache_key(name, key);
+	struct cache_entry *e = calloc(1, sizeof *e + len + 1);
+	if (e == NULL)
+		return;
+	if (!rrs_copy(ans->rrs, ans->count, 0, &e->rrs)) {
+		free(e);
+		return;
+	}
+	memcpy(e->name, key, len + 1);
+	e->count = ans->count;
+	e->type = type;
+	e->status = ans->status;
+	e->rcode = ans->rcode;
+	e->truncated = ans->truncated;
+	e->expires_ms = asked_ms + (uint64_t)ttl_sec * 1000u;
+
+	size_t b = cache_bucket(key, len, type);
+	struct resolver_cache *c = &res->cache;
+	pthread_mutex_lock(&c->lock);
+	struct cache_entry *old = cache_find(c, b, key, type);
+	if (old != NULL)
+		cache_drop(c, b, old);
+	if (c->count >= CACHE_MAX_ENTRIES) {
+		struct cache_entry *o = c->oldest;
+		cache_drop(c, cache_bucket(o->name, strlen(o->name), o->type), o);
+	}
+	e->next = c->buckets[b];
+	c->buckets[b] = e;
+	e->older = c->newest;
+	if (c->newest)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+	c->count++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void cache_clear(struct resolver_cache *c)
+{
+	struct cache_entry *e = c->oldest;
+	while (e != NULL) {
+		struct cache_entry *next = e->newer;
+		cache_entry_free(e);
+		e = next;
+	}
+	memset(c->buckets, 0, sizeof c->buckets);
+	c->oldest = c->newest = NULL;
+	c->count = 0;
+}
+
 static void resolver_count(struct resolver *res, enum dns_status st)
 {
 	pthread_mutex_lock(&res->lock);
@@ -648,7 +884,7 @@ static struct dns_answer *resolver_ask(struct resolver *res, struct dns_answer *
 		answer_fail(ans, DNS_STATUS_ERROR, "out of memory");
 		return ans;
 	}
-	uint64_t end_ms = resolver_now_ms() + wait_ms;
+	uint64_t asked_ms = resolver_now_ms(), end_ms = asked_ms + wait_ms;
 	int r = ub_resolve_async(res->ctx, name, type, DNS_CLASS_IN, p, pending_done, &id);
 	if (r != 0) {
 		pending_free(p);
@@ -661,11 +897,13 @@ static struct dns_answer *resolver_ask(struct resolver *res, struct dns_answer *
 	if (p->done) {
 		pthread_mutex_unlock(&res->lock);
 		bool ok = answer_from_result(ans, name, type, p->err, p->result);
+		int ttl = p->err == 0 && p->result != NULL ? p->result->ttl : 0;
 		pending_free(p);
 		if (!ok) {
 			dns_answer_free(ans);
 			return NULL;
 		}
+		cache_put(res, name, type, ans, ttl, asked_ms);
 		return ans;
 	}
 	p->abandoned = true;
@@ -710,7 +948,7 @@ struct dns_answer *resolver_query(struct resolver *res, const char *name,
 		else if (wait_ms == 0)
 			answer_fail(ans, DNS_STATUS_TIMEOUT, "%s/%s: message DNS deadline "
 				    "already passed; not asked", name, type_name(type));
-		else
+		else if (!cache_get(res, name, type, ans))
 			ans = resolver_ask(res, ans, name, type, wait_ms, by_deadline);
 	}
 	if (ans != NULL)

@@ -2,8 +2,10 @@
  *
  * DMARC records, SPF (via a libspf2 DNS layer), DKIM keys (via libopendkim's
  * key-lookup callback) and _report._dmarc records are all resolved here, so
- * they share one TTL-respecting cache (libunbound's; negative answers capped
- * at negative_ttl_max_sec) and one set of upstream servers.
+ * they share one TTL-respecting cache (libunbound's, with a small answer
+ * cache of our own in front of it that saves the hand-offs to libunbound's
+ * threads; negative answers capped at negative_ttl_max_sec; at most 4096
+ * answers, the oldest dropped first) and one set of upstream servers.
  *
  * Callers: lib/policy_discovery, lib/spf_check, lib/dkim_verify, reporter/.
  * Thread safety: one struct resolver is shared by all threads; every function

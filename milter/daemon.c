@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -176,4 +179,20 @@ bool daemon_drop_privileges(const struct daemon_user *u, struct strbuf *err)
 		return false;
 	}
 	return true;
+}
+
+void daemon_socket_nodelay(void)
+{
+	/* libmilter keeps its listening descriptor to itself: look for it. */
+	for (int fd = 0; fd < 1024; fd++) {
+		int v = 0;
+		socklen_t len = sizeof v;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v == 0)
+			continue;
+		len = sizeof v;
+		if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) != 0 || v != IPPROTO_TCP)
+			continue;
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 }

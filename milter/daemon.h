@@ -42,6 +42,13 @@ void daemon_pidfile_remove(const char *path);
  * later removal work after dropping root. spec is the Socket option. */
 bool daemon_socket_chown(const char *spec, const struct daemon_user *u, struct strbuf *err);
 
+/* Sets TCP_NODELAY on our listening TCP socket(s) (libmilter's, opened by
+ * smfi_opensocket(); Linux accepted sockets inherit it). At end of message
+ * we send several packets in a row (header changes, then the verdict):
+ * with Nagle's algorithm the second one waits for the MTA's delayed ACK,
+ * 40 ms on Linux. Call before anything else listens; best effort. */
+void daemon_socket_nodelay(void);
+
 /* setgid + initgroups + setuid, and checks that root cannot be regained.
  * No-op when u->set is false or we already are that user. */
 bool daemon_drop_privileges(const struct daemon_user *u, struct strbuf *err);

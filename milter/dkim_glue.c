@@ -24,7 +24,7 @@ struct dkim_glue *dkim_glue_new(struct snapshot *snap, const char *qid)
 	struct dkim_glue *g = calloc(1, sizeof *g);
 	if (g == NULL)
 		return NULL;
-	/* Deadline 0: see "Known gap" in the header. */
+	/* Deadline 0 for now: dkim_glue_finish() sets the message's. */
 	g->msg = dkim_verify_begin(snap->dkim, qid, 0);
 	if (g->msg == NULL) {
 		free(g);
@@ -87,10 +87,11 @@ bool dkim_glue_body(struct dkim_glue *g, const unsigned char *data, size_t len)
 	return true;
 }
 
-size_t dkim_glue_finish(struct dkim_glue *g, struct arena *a, struct verdict_sig **out,
-			bool *oom)
+size_t dkim_glue_finish(struct dkim_glue *g, uint64_t deadline_ms, struct arena *a,
+			struct verdict_sig **out, bool *oom)
 {
 	*out = NULL;
+	dkim_verify_set_deadline(g->msg, deadline_ms);
 	if (!g->eoh_done)
 		(void)dkim_glue_eoh(g);
 	struct dkim_outcome res;

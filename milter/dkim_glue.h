@@ -11,9 +11,10 @@
  * Errors: feeding functions return false once the verifier failed; the
  *   failure is reported by dkim_glue_finish() as result rows (temperror
  *   "out of memory", ...), never logged here.
- * Known gap: lib/dkim_verify takes its DNS deadline when the message begins
- *   (MAIL FROM); the milter passes 0 (per-query timeouts only) because its
- *   budget starts at EOM, where the key lookups happen. */
+ * Deadline: the verifier starts at MAIL FROM without a DNS deadline; the
+ *   message's DNSMessageTimeout budget starts at EOM and dkim_glue_finish()
+ *   hands it to lib/dkim_verify, so that many signatures with slow keys can
+ *   never hold a message past it. */
 #ifndef DMARC_MILTER_DKIM_GLUE_H
 #define DMARC_MILTER_DKIM_GLUE_H
 
@@ -45,11 +46,12 @@ bool dkim_glue_eoh(struct dkim_glue *g);
  * more body is needed or on failure. */
 bool dkim_glue_body(struct dkim_glue *g, const unsigned char *data, size_t len);
 
-/* Finishes verification (the key lookups) and stores one row per signature
+/* Finishes verification (the key lookups, bounded by deadline_ms, an
+ * absolute resolver_now_ms() value) and stores one row per signature
  * in *out (arena; NULL when none). Returns the number of rows; *oom is set
  * when memory ran out (the caller TEMPFAILs). */
-size_t dkim_glue_finish(struct dkim_glue *g, struct arena *a, struct verdict_sig **out,
-			bool *oom);
+size_t dkim_glue_finish(struct dkim_glue *g, uint64_t deadline_ms, struct arena *a,
+			struct verdict_sig **out, bool *oom);
 
 /* Frees the verifier; NULL is a no-op. */
 void dkim_glue_free(struct dkim_glue *g);

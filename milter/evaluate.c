@@ -39,11 +39,12 @@ static void run_spf(struct conn_ctx *c, struct msg_ctx *m, uint64_t deadline_ms)
 		m->oom = true;
 }
 
-static void run_dkim(struct msg_ctx *m)
+static void run_dkim(struct msg_ctx *m, uint64_t deadline_ms)
 {
 	bool oom = false;
 	if (m->dkim != NULL)
-		m->v.nsigs = dkim_glue_finish(m->dkim, &m->arena, &m->v.sigs, &oom);
+		m->v.nsigs = dkim_glue_finish(m->dkim, deadline_ms, &m->arena, &m->v.sigs,
+					      &oom);
 	if (oom)
 		m->oom = true;
 }
@@ -118,7 +119,7 @@ void evaluate_message(struct conn_ctx *c, struct msg_ctx *m)
 	run_spf(c, m, deadline_ms);
 	if (m->oom)
 		return;
-	run_dkim(m);
+	run_dkim(m, deadline_ms);
 	if (m->oom)
 		return;
 	run_dmarc(c, m, deadline_ms);

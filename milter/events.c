@@ -23,6 +23,12 @@ static void events_log(void *arg, enum event_writer_level level, const char *msg
 
 bool events_start(const struct config *cfg, struct strbuf *err)
 {
+	if (cfg->event_database == NULL || cfg->event_database[0] == '\0') {
+		/* EventDatabase "": the operator switched the event log off */
+		log_msg(LOG_NOTICE, "event log: off (EventDatabase is empty); no events are"
+			" recorded and no aggregate reports can be made");
+		return true;
+	}
 	struct event_writer_config wc = {
 		.path = cfg->event_database,
 		.queue_max = (size_t)cfg->event_queue_size,
@@ -49,9 +55,12 @@ void events_stop(void)
 }
 
 /* The rua/ruf list as published: URIs joined by commas, with the characters
- * that delimit URIs in a record percent-encoded again, and "!size". */
+ * that delimit URIs in a record percent-encoded again, and "!size" (in
+ * bytes). NULL when the record has no (valid) URI, like every absent tag. */
 static bool uri_list_text(const struct dmarc_uri_list *l, char **out)
 {
+	if (l->count == 0)
+		return msg_event_set(out, NULL);
 	struct strbuf sb;
 	strbuf_init(&sb, NULL, 0, MSG_EVENT_MAX_FIELD);
 	for (size_t i = 0; i < l->count; i++) {
@@ -141,6 +150,7 @@ static struct msg_event *event_build(const struct conn_ctx *c, const struct msg_
 				     const struct outcome *out, time_t now)
 {
 	const struct verdict *v = &m->v;
+	const struct config *cfg = &c->snap->cfg;
 	struct msg_event *ev = msg_event_new();
 	if (ev == NULL)
 		return NULL;
@@ -154,10 +164,15 @@ static struct msg_event *event_build(const struct conn_ctx *c, const struct msg_
 		  msg_event_set(&ev->spf_result, auth_spf_name(v->spf.result)) &&
 		  msg_event_set(&ev->spf_domain, v->spf.domain) &&
 		  msg_event_set(&ev->spf_scope, v->spf.scope == SPF_CHECK_SCOPE_HELO ? "helo" : "mfrom") &&
-		  msg_event_set(&ev->spf_verdict, authres_verdict_name(v->spf_verdict)) &&
-		  msg_event_set(&ev->dkim_verdict, authres_verdict_name(v->dkim_verdict)) &&
-		  msg_event_set(&ev->dmarc_verdict, authres_verdict_name(v->dmarc_verdict));
-	if (ok && v->result == AUTH_DMARC_FAIL)
+		  msg_event_set(&ev->spf_verdict, cfg->add_spf_verdict ?
+				authres_verdict_name(v->spf_verdict) : NULL) &&
+		  msg_event_set(&ev->dkim_verdict, cfg->add_dkim_verdict ?
+				authres_verdict_name(v->dkim_verdict) : NULL) &&
+		  msg_event_set(&ev->dmarc_verdict, cfg->add_dmarc_verdict ?
+				authres_verdict_name(v->dmarc_verdict) : NULL);
+	/* the verdict fields as headers_plan() adds them: NULL when switched off,
+	 * X-DMARC-Policy only with a FAIL verdict */
+	if (ok && cfg->add_dmarc_policy && v->dmarc_verdict == AUTHRES_VERDICT_FAIL)
 		ok = msg_event_set(&ev->policy_verdict, authres_policy_word(v->policy));
 	if (ok && d != NULL) {
 		const struct policy_result *p = &d->discovery;

@@ -21,7 +21,9 @@
 
 #include "milter.h"
 
-/* At start-up, after privileges are dropped. false with a reason in err. */
+/* At start-up, after privileges are dropped. false with a reason in err.
+ * An empty EventDatabase switches the event log off: no writer is started
+ * and events_message() does nothing. */
 bool events_start(const struct config *cfg, struct strbuf *err);
 
 /* One evaluated message (never called for skipped messages). Must not block

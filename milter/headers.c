@@ -122,6 +122,12 @@ static size_t dmarc_rows(struct msg_ctx *m, struct authres_dmarc *rows, size_t m
 {
 	const struct verdict *v = &m->v;
 	const struct dmarc_check_result *r = &v->dmarc;
+	/* milter/evaluate.c turns a pass into permerror when some From mailbox
+	 * had no usable domain: a domain's own pass must then not be shown as
+	 * "dmarc=pass" either, or a reader of this field would trust the
+	 * mailbox we could not check (the multi-From bypass, CVE-2019-16378). */
+	bool demoted = v->dmarc_done && r->result == AUTH_DMARC_PASS &&
+		       v->result == AUTH_DMARC_PERMERROR;
 	size_t n = 0;
 	for (size_t i = 0; v->dmarc_done && i < r->ndomains && n < max; i++) {
 		const struct dmarc_check_domain *d = &r->domains[i];
@@ -129,6 +135,17 @@ static size_t dmarc_rows(struct msg_ctx *m, struct authres_dmarc *rows, size_t m
 		bool overridden = v->override != NULL && d->disposition != DMARC_POLICY_NONE;
 		bool bad = d->result != AUTH_DMARC_PASS && d->result != AUTH_DMARC_FAIL &&
 			   d->result != AUTH_DMARC_NONE;
+		if (demoted && d->result == AUTH_DMARC_PASS) {
+			rows[n++] = (struct authres_dmarc){
+				.result = AUTH_DMARC_PERMERROR,
+				.from_domain = d->author_domain,
+				.published = rec ? rec->p : DMARC_POLICY_UNSPECIFIED,
+				.disposition = DMARC_POLICY_NONE,
+				.applied = d->policy,
+				.reason = v->reason,
+			};
+			continue;
+		}
 		rows[n++] = (struct authres_dmarc){
 			.result = d->result,
 			.from_domain = d->author_domain,

@@ -283,6 +283,7 @@ static int run_daemon(const struct options *o, struct config *cfg)
 			      "not writable?)", cfg->socket);
 		return fatal(&err, "start-up", cfg);
 	}
+	daemon_socket_nodelay();
 	if (!daemon_socket_chown(cfg->socket, &user, &err) ||
 	    !daemon_pidfile_write(cfg->pid_file, &err) ||
 	    !daemon_drop_privileges(&user, &err))

@@ -396,7 +396,7 @@ static int group_cmp(const void *a, const void *b)
 static bool domain_flush(struct agg_domain *d, int64_t day, agg_report_fn fn,
 			 void *arg, bool ok, struct strbuf *err)
 {
-	if (ok)
+	if (ok && d->n > 0) /* qsort(NULL, 0) is undefined */
 		qsort(d->g, d->n, sizeof *d->g, group_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		d->g[i].rep.day = day;

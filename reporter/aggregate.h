@@ -14,8 +14,11 @@
  *   until the callback returns (the next report reuses nothing of it).
  * Errors: aggregate_day() returns false with the SQLite message in err, or
  *   when the callback returned false (err then holds the callback's reason).
- * Limits: reports are streamed one at a time, so memory is bounded by the
- *   largest single report, not by the day. */
+ * Limits: the day is read in policy-domain order and a domain's reports are
+ *   handed out before the next domain is read, so memory is bounded by the
+ *   records of one policy domain, not by the day. Records are counted in a
+ *   hash table (not by an SQL GROUP BY, which sorted the whole day: 4x
+ *   slower on a day of 1,000,000 events). */
 #ifndef DMARC_AGGREGATE_H
 #define DMARC_AGGREGATE_H
 
@@ -66,7 +69,8 @@ typedef bool (*agg_report_fn)(void *arg, const struct agg_report *rep,
 			      struct strbuf *err);
 
 /* Groups the events of day (and of one policy domain when domain is not
- * NULL) and calls fn once per report, in policy-domain order. */
+ * NULL) and calls fn once per report, in policy-domain order (a domain's
+ * reports ordered by policy_key); records with the most messages first. */
 bool aggregate_day(sqlite3 *db, int64_t day, const char *domain,
 		   agg_report_fn fn, void *arg, struct strbuf *err);
 

@@ -114,27 +114,14 @@ static bool same_organization(struct resolver *res, const struct policy_options 
 	return same;
 }
 
-/* RFC 9990 §3: checks <policy>._report._dmarc.<host>, applies a same-host
- * rua override. */
-static void verify_external(struct resolver *res, const struct policy_options *opt,
-			    const char *policy_domain, const char *host, struct dest *d)
+void destinations_judge_answer(const struct dns_answer *ans, const char *name,
+			       const char *policy_domain, const char *host, struct dest *d)
 {
-	struct strbuf name;
-	strbuf_init(&name, NULL, 0, 1024);
-	strbuf_printf(&name, "%s._report._dmarc.%s", policy_domain, host);
-	struct dns_answer *ans = strbuf_failed(&name) ? NULL :
-		resolver_query(res, strbuf_str(&name), DNS_TYPE_TXT, opt->deadline_ms);
-	if (ans == NULL) {
-		dest_set(d, DEST_TEMPFAIL, "%s: lookup failed (out of memory or name too long)",
-			 strbuf_str(&name));
-		strbuf_free(&name);
-		return;
-	}
 	if (ans->status == DNS_STATUS_TEMPFAIL || ans->status == DNS_STATUS_TIMEOUT ||
 	    ans->status == DNS_STATUS_ERROR) {
-		dest_set(d, DEST_TEMPFAIL, "%s: %s; retried on the next run",
-			 strbuf_str(&name), dns_status_name(ans->status));
-		goto out;
+		dest_set(d, DEST_TEMPFAIL, "%s: %s; retried on the next run", name,
+			 dns_status_name(ans->status));
+		return;
 	}
 	bool authorized = false;
 	struct dmarc_record *override = NULL;
@@ -151,10 +138,10 @@ static void verify_external(struct resolver *res, const struct policy_options *o
 	}
 	if (!authorized) {
 		dest_set(d, DEST_UNAUTHORIZED, "%s: no v=DMARC1 record (%s): %s did not"
-			 " authorize reports for %s", strbuf_str(&name),
+			 " authorize reports for %s", name,
 			 ans->status == DNS_STATUS_OK ? "other TXT only" :
 			 dns_status_name(ans->status), host, policy_domain);
-		goto out;
+		return;
 	}
 	if (override != NULL && override->rua.count > 0) {
 		const struct dmarc_uri *same = NULL;
@@ -164,7 +151,7 @@ static void verify_external(struct resolver *res, const struct policy_options *o
 				same = &override->rua.uris[i];
 		if (same == NULL) {
 			dest_set(d, DEST_UNAUTHORIZED, "%s points reports to another host:"
-				 " not followed (RFC 9990 §3)", strbuf_str(&name));
+				 " not followed (RFC 9990 §3)", name);
 		} else {
 			char *addr = strdup(same->address);
 			if (addr != NULL) {
@@ -177,7 +164,23 @@ static void verify_external(struct resolver *res, const struct policy_options *o
 		dest_set(d, DEST_AUTHORIZED, NULL);
 	}
 	dmarc_record_free(override);
-out:
+}
+
+/* RFC 9990 §3: asks for <policy>._report._dmarc.<host> and judges the
+ * answer. */
+static void verify_external(struct resolver *res, const struct policy_options *opt,
+			    const char *policy_domain, const char *host, struct dest *d)
+{
+	struct strbuf name;
+	strbuf_init(&name, NULL, 0, 1024);
+	strbuf_printf(&name, "%s._report._dmarc.%s", policy_domain, host);
+	struct dns_answer *ans = strbuf_failed(&name) ? NULL :
+		resolver_query(res, strbuf_str(&name), DNS_TYPE_TXT, opt->deadline_ms);
+	if (ans == NULL)
+		dest_set(d, DEST_TEMPFAIL, "%s: lookup failed (out of memory or name too long)",
+			 strbuf_str(&name));
+	else
+		destinations_judge_answer(ans, strbuf_str(&name), policy_domain, host, d);
 	dns_answer_free(ans);
 	strbuf_free(&name);
 }

@@ -62,6 +62,16 @@ void destinations_build(struct resolver *res, const struct policy_options *opt,
 			const char *policy_domain, const char *rua_text,
 			size_t max, struct dest_list *out);
 
+/* The pure half of the authorization check (RFC 9990 §3): judges ans, the
+ * answer to name = <policy_domain>._report._dmarc.<host>, for destination d
+ * (whose address is on host): a temporary failure -> DEST_TEMPFAIL; no TXT
+ * record starting with v=DMARC1 -> DEST_UNAUTHORIZED; a rua= in the first
+ * such record naming only other hosts -> DEST_UNAUTHORIZED; one naming host
+ * -> DEST_AUTHORIZED with that address; else DEST_AUTHORIZED. No DNS; the
+ * TXT rdata is untrusted (tests/fuzz/fuzz_reporter_authz.c). */
+void destinations_judge_answer(const struct dns_answer *ans, const char *name,
+			       const char *policy_domain, const char *host, struct dest *d);
+
 void dest_list_clear(struct dest_list *l);
 
 /* "authorized", "unauthorized", "tempfail", "skipped". */

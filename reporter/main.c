@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "domain.h"
 #include "event_store.h"
 #include "policy_discovery.h"
 #include "resolver.h"
@@ -103,6 +106,33 @@ static bool parse_day(const char *s, int64_t *day)
 	return true;
 }
 
+/* Two report runs at once (cron and a manual run) could both send the
+ * same pending destination: a run holds an exclusive lock on
+ * <EventDatabase>.reporter-lock. Returns the descriptor (kept open until
+ * exit), -2 when another run holds the lock, -1 on error (reason in err). */
+static int reporter_lock(const char *db_path, struct strbuf *err)
+{
+	struct strbuf path;
+	strbuf_init(&path, NULL, 0, 8192);
+	strbuf_printf(&path, "%s.reporter-lock", db_path);
+	int fd = strbuf_failed(&path) ? -1 :
+		 open(strbuf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	if (fd < 0) {
+		strbuf_printf(err, "%s: %s", strbuf_str(&path), strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			close(fd);
+			fd = -2;
+		} else {
+			strbuf_printf(err, "lock %s: %s", strbuf_str(&path), strerror(errno));
+			close(fd);
+			fd = -1;
+		}
+	}
+	strbuf_free(&path);
+	return fd;
+}
+
 /* Makes the policy_options and resolver both phases need. */
 static bool reporter_dns(struct reporter *r, struct strbuf *err)
 {
@@ -134,7 +164,12 @@ static void dry_path(struct reporter *r, struct strbuf *p, const struct report_m
 		     const char *suffix)
 {
 	strbuf_printf(p, "%s/", r->dry_dir);
+	size_t start = p->len;
 	report_mail_filename(m, p);
+	/* the name comes from the database: keep it inside dir */
+	for (size_t i = start; !strbuf_failed(p) && i < p->len; i++)
+		if (p->data[i] == '/')
+			p->data[i] = '_';
 	if (p->len > 7 && strcmp(p->data + p->len - 7, ".xml.gz") == 0) {
 		p->len -= 7;
 		p->data[p->len] = '\0';
@@ -145,13 +180,19 @@ static void dry_path(struct reporter *r, struct strbuf *p, const struct report_m
 static bool write_file(const char *path, const void *data, size_t len, struct strbuf *err)
 {
 	FILE *f = fopen(path, "wb");
-	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+	if (f == NULL) {
 		strbuf_printf(err, "%s: %s", path, strerror(errno));
-		if (f != NULL)
-			fclose(f);
 		return false;
 	}
-	return true;
+	bool ok = fwrite(data, 1, len, f) == len;
+	int saved = errno;
+	if (fclose(f) != 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok)
+		strbuf_printf(err, "%s: %s", path, strerror(saved));
+	return ok;
 }
 
 static void mail_for(struct reporter *r, struct report_mail *m, const char *to,
@@ -548,12 +589,15 @@ static int run_expire(struct reporter *r, long days)
 	strbuf_init(&err, NULL, 0, 4096);
 	int64_t cutoff = r->now - (int64_t)days * 86400;
 	long long n = event_store_expire(r->store, cutoff, EVENT_STORE_EXPIRE_CHUNK, &err);
+	/* a report goes once its whole day is older than the cutoff */
+	long long nr = n < 0 ? -1 : state_expire(r->db, cutoff / 86400, 1000, &err);
 	int rc = 0;
-	if (n < 0) {
+	if (n < 0 || nr < 0) {
 		say(r, LOG_ERR, "%s", strbuf_str(&err));
 		rc = 2;
 	} else {
-		printf("%s: %lld events older than %ld days deleted\n", REPORTER_NAME, n, days);
+		printf("%s: %lld events and %lld reports older than %ld days deleted\n",
+		       REPORTER_NAME, n, nr, days);
 	}
 	strbuf_free(&err);
 	return rc;
@@ -572,6 +616,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct reporter r = { .cfg_path = CONFIG_DEFAULT_PATH };
+	static char domain_buf[DOMAIN_BUF_SIZE];
 	bool have_day = false, summary = false;
 	int64_t day = 0;
 	long expire_days = -1;
@@ -588,7 +633,16 @@ int main(int argc, char **argv)
 			}
 			have_day = true;
 			break;
-		case 'D': r.domain = optarg; break;
+		case 'D':
+			/* the event log holds lower-case A-labels */
+			if (domain_normalize(optarg, strlen(optarg), DOMAIN_ALLOW_UNDERSCORE,
+					     domain_buf, NULL) != DOMAIN_OK) {
+				fprintf(stderr, "%s: --domain \"%s\": not a domain name\n",
+					REPORTER_NAME, optarg);
+				return 2;
+			}
+			r.domain = domain_buf;
+			break;
 		case 'r': r.dry_dir = optarg; break;
 		case 'e': {
 			char *end = NULL;
@@ -619,19 +673,13 @@ int main(int argc, char **argv)
 	if (r.cfg.syslog)
 		openlog(REPORTER_NAME, LOG_PID, r.cfg.syslog_facility);
 	r.now = (int64_t)time(NULL);
-	int rc = 0;
+	int rc = 0, lock_fd = -1;
 	if (!event_store_open(r.cfg.event_database, 5000, &r.store, &err)) {
 		say(&r, LOG_ERR, "%s", strbuf_str(&err));
 		rc = 2;
 		goto out;
 	}
 	r.db = event_store_db(r.store);
-	/* A day is read in policy-domain order, which is not the order the rows
-	 * are stored in: a larger page cache and memory-mapped reads keep that
-	 * from turning into one read() per row (a day of 1,000,000 events:
-	 * 7.6 s -> 4 s). Both are only hints; failure changes nothing. */
-	sqlite3_exec(r.db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
-	sqlite3_exec(r.db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
 	if (summary) {
 		rc = summary_print(r.db, have_day ? day : r.now / 86400, r.domain, stdout, &err) ? 0 : 2;
 		if (rc != 0)
@@ -660,6 +708,20 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	/* a dry run writes no state, so it may run beside a real one */
+	if (r.dry_dir == NULL) {
+		lock_fd = reporter_lock(r.cfg.event_database, &err);
+		if (lock_fd == -2) {
+			say(&r, LOG_WARNING, "another dmarc-reporter is running on %s;"
+			    " nothing done (the next run catches up)", r.cfg.event_database);
+			goto out;
+		}
+		if (lock_fd < 0) {
+			say(&r, LOG_ERR, "%s", strbuf_str(&err));
+			rc = 2;
+			goto out;
+		}
+	}
 	rc = run_reports(&r, have_day, day);
 	/* EventRetentionDays: expire old events, but never a day not yet reported */
 	if (rc == 0 && r.dry_dir == NULL && r.domain == NULL && r.cfg.event_retention_days > 0) {
@@ -670,10 +732,13 @@ int main(int argc, char **argv)
 		if (np > 0 && pending[0] * 86400 < cutoff)
 			cutoff = pending[0] * 86400;
 		free(pending);
-		if (event_store_expire(r.store, cutoff, EVENT_STORE_EXPIRE_CHUNK, &err) < 0)
+		if (event_store_expire(r.store, cutoff, EVENT_STORE_EXPIRE_CHUNK, &err) < 0 ||
+		    state_expire(r.db, cutoff / 86400, 1000, &err) < 0)
 			say(&r, LOG_WARNING, "expiring old events: %s", strbuf_str(&err));
 	}
 out:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(r.fresh);
 	policy_psl_free(r.psl);
 	if (r.res != NULL)

@@ -34,7 +34,8 @@ bool report_mail_filename(const struct report_mail *m, struct strbuf *out)
 			     (long long)m->end, m->report_id);
 }
 
-static void add_base64(struct strbuf *out, const unsigned char *in, size_t len)
+/* Base64 of in; a line break after every 76 characters when wrap is set. */
+static void add_base64(struct strbuf *out, const unsigned char *in, size_t len, bool wrap)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -50,13 +51,65 @@ static void add_base64(struct strbuf *out, const unsigned char *in, size_t len)
 			      i + 2 < len ? tbl[v & 63] : '=' };
 		strbuf_add(out, q, 4);
 		col += 4;
-		if (col >= 76) {
+		if (wrap && col >= 76) {
 			strbuf_putc(out, '\n');
 			col = 0;
 		}
 	}
-	if (col > 0)
+	if (wrap && col > 0)
 		strbuf_putc(out, '\n');
+}
+
+/* Appends word to a header being folded: a blank before it, or a line
+ * break and a blank when the line would pass 78 characters (RFC 5322
+ * §2.1.1, §2.2.3). *col is the length of the current line. */
+static void fold_word(struct strbuf *out, size_t *col, const char *word, size_t len)
+{
+	if (*col + 1 + len > 78) {
+		strbuf_puts(out, "\n ");
+		*col = 1;
+	} else {
+		strbuf_putc(out, ' ');
+		(*col)++;
+	}
+	strbuf_add(out, word, len);
+	*col += len;
+}
+
+/* Appends text as words of a folded header: as it is when it is ASCII
+ * (folded at its blanks), else as RFC 2047 "B" encoded words of at most
+ * 45 bytes each (72 characters), never splitting a UTF-8 sequence. */
+static void fold_text(struct strbuf *out, size_t *col, const char *text)
+{
+	bool ascii = true;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		ascii = ascii && *p < 0x80;
+	if (ascii) {
+		for (const char *p = text; *p;) {
+			size_t n = strcspn(p, " ");
+			if (n > 0)
+				fold_word(out, col, p, n);
+			p += n;
+			p += strspn(p, " ");
+		}
+		return;
+	}
+	size_t len = strlen(text);
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off > 45 ? 45 : len - off;
+		/* back off from a UTF-8 continuation byte */
+		while (off + n < len && n > 1 &&
+		       ((unsigned char)text[off + n] & 0xc0) == 0x80)
+			n--;
+		struct strbuf w;
+		strbuf_init(&w, NULL, 0, 128);
+		strbuf_puts(&w, "=?UTF-8?B?");
+		add_base64(&w, (const unsigned char *)text + off, n, false);
+		strbuf_puts(&w, "?=");
+		fold_word(out, col, strbuf_str(&w), w.len);
+		strbuf_free(&w);
+		off += n;
+	}
 }
 
 bool report_mail_build(const struct report_mail *m, struct strbuf *out,
@@ -81,8 +134,16 @@ bool report_mail_build(const struct report_mail *m, struct strbuf *out,
 
 	strbuf_printf(out, "From: %s\n", m->from);
 	strbuf_printf(out, "To: %s\n", m->to);
-	strbuf_printf(out, "Subject: Report Domain: %s Submitter: %s Report-ID: %s\n",
-		      m->policy_domain, m->org_name, m->report_id);
+	/* RFC 9990 §2.5: "Report Domain: <d> Submitter: <org> Report-ID: <id>" */
+	size_t col = strlen("Subject:");
+	strbuf_puts(out, "Subject:");
+	fold_text(out, &col, "Report Domain:");
+	fold_text(out, &col, m->policy_domain);
+	fold_text(out, &col, "Submitter:");
+	fold_text(out, &col, m->org_name);
+	fold_text(out, &col, "Report-ID:");
+	fold_text(out, &col, m->report_id);
+	strbuf_putc(out, '\n');
 	strbuf_printf(out, "Date: %s\n", date);
 	strbuf_printf(out, "Message-ID: <%s.%lld.%08x@%s>\n", m->report_id,
 		      (long long)m->now, to_hash(m->to), m->receiver);
@@ -107,7 +168,7 @@ bool report_mail_build(const struct report_mail *m, struct strbuf *out,
 		      strbuf_str(&name), strbuf_str(&name));
 	bool name_ok = !strbuf_failed(&name);
 	strbuf_free(&name);
-	add_base64(out, m->gz, m->gz_len);
+	add_base64(out, m->gz, m->gz_len, true);
 	strbuf_printf(out, "\n--=_report_%s--\n", m->report_id);
 	if (!name_ok || strbuf_failed(out)) {
 		strbuf_puts(err, "report message too large or out of memory");

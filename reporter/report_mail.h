@@ -6,6 +6,8 @@
  * the same id as in the XML and the subject). Date, Message-ID, From,
  * To, MIME-Version and Auto-Submitted: auto-generated (RFC 3834).
  *
+ * The subject is folded at blanks to lines of at most 78 characters, and an
+ * org name that is not ASCII goes out as RFC 2047 encoded words.
  * Lines end in LF (what sendmail(1) reads); report_send converts for SMTP.
  * Every value that reaches a header is checked: one carrying CR, LF or
  * another control byte makes the build fail (header injection).

@@ -1,5 +1,6 @@
 /* report_send: sendmail(1) without a shell, or SMTP with opportunistic STARTTLS. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -126,14 +127,16 @@ static int smtp_reply(struct smtp *c, struct strbuf *text)
 		}
 		size_t len = (size_t)(nl - c->buf) + 1;
 		strbuf_add(text, c->buf, len);
-		bool last = len >= 4 && c->buf[3] == ' ';
+		/* "250-text" continues; "250 text" and a bare "250" end the reply
+		 * (RFC 5321 §4.2) */
+		bool last = len < 5 || c->buf[3] != '-';
 		bool valid = len >= 4 && c->buf[0] >= '1' && c->buf[0] <= '5';
 		int code = valid ? atoi(c->buf) : -1;
 		memmove(c->buf, c->buf + len, c->have - len);
 		c->have -= len;
 		if (!valid)
 			return -1;
-		if (last || len < 4)
+		if (last)
 			return code;
 	}
 }
@@ -155,6 +158,33 @@ static bool smtp_cmd(struct smtp *c, const char *cmd, int want, struct strbuf *t
 	return false;
 }
 
+/* connect() bounded by timeout_ms (a blocking one can hang for minutes on
+ * an unreachable host); the socket is blocking again afterwards. */
+static bool connect_timeout(int fd, const struct addrinfo *a, unsigned timeout_ms)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return false;
+	int rc = connect(fd, a->ai_addr, a->ai_addrlen);
+	if (rc != 0 && errno == EINPROGRESS) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int soerr = 0;
+		socklen_t sl = sizeof soerr;
+		rc = poll(&p, 1, (int)timeout_ms);
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			rc = -1;
+		} else if (rc > 0) {
+			rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0 ? 0 : -1;
+			if (soerr != 0)
+				errno = soerr;
+		}
+	}
+	if (rc != 0)
+		return false;
+	return fcntl(fd, F_SETFL, fl) == 0;
+}
+
 static bool smtp_connect(struct smtp *c, const char *host, int port, struct strbuf *err)
 {
 	char portstr[16];
@@ -166,22 +196,29 @@ static bool smtp_connect(struct smtp *c, const char *host, int port, struct strb
 		return false;
 	}
 	c->fd = -1;
+	int saved = 0;
 	for (struct addrinfo *a = ai; a != NULL && c->fd < 0; a = a->ai_next) {
-		c->fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-		if (c->fd >= 0 && connect(c->fd, a->ai_addr, a->ai_addrlen) != 0) {
+		c->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (c->fd >= 0 && !connect_timeout(c->fd, a, c->timeout_ms)) {
+			saved = errno;
 			close(c->fd);
 			c->fd = -1;
+		} else if (c->fd < 0) {
+			saved = errno;
 		}
 	}
 	freeaddrinfo(ai);
 	if (c->fd < 0)
 		strbuf_printf(err, "SMTP: cannot connect to %s port %d: %s", host, port,
-			      strerror(errno));
+			      strerror(saved));
 	return c->fd >= 0;
 }
 
 static bool smtp_starttls(struct smtp *c, struct strbuf *err)
 {
+	/* whatever the server sent after its 220 came before the handshake: it
+	 * must not be read as if it came through TLS (reply injection) */
+	c->have = 0;
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (c->ctx == NULL || (c->ssl = SSL_new(c->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1) {

@@ -193,3 +193,34 @@ bool state_day_done(sqlite3 *db, int64_t day, int64_t now, struct strbuf *err)
 	sqlite3_finalize(s);
 	return true;
 }
+
+long long state_expire(sqlite3 *db, int64_t before_day, size_t chunk_rows,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *s = NULL;
+	long long total = 0;
+	if (chunk_rows == 0)
+		chunk_rows = 1000;
+	/* destination rows go with their report (ON DELETE CASCADE) */
+	if (sqlite3_prepare_v2(db, "DELETE FROM reports WHERE id IN (SELECT id FROM"
+			       " reports WHERE day < ?1 ORDER BY id LIMIT ?2)",
+			       -1, &s, NULL) != SQLITE_OK) {
+		state_fail(db, s, "prepare", err);
+		return -1;
+	}
+	for (;;) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, before_day);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)chunk_rows);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			state_fail(db, s, "expire reports", err);
+			return -1;
+		}
+		int n = sqlite3_changes(db);
+		total += n;
+		if ((size_t)n < chunk_rows)
+			break;
+	}
+	sqlite3_finalize(s);
+	return total;
+}

@@ -9,6 +9,8 @@
  *   unauthorized | skipped (never sent).
  * Every change is its own transaction, so a crash between two destinations
  * loses nothing and sends nothing twice: the next run finishes what is left.
+ * Reports are kept (for retries and audits) until --expire or
+ * EventRetentionDays removes them with the events of their day.
  *
  * Callers: reporter/main.c. Ownership: strings in a state_dest are owned by
  * it; state_dests_free() releases an array. Errors: false with SQLite's
@@ -68,5 +70,12 @@ void state_dests_free(struct state_dest *d, size_t n);
 
 /* Marks a day's reports as all built. */
 bool state_day_done(sqlite3 *db, int64_t day, int64_t now, struct strbuf *err);
+
+/* Deletes the reports (with their gzipped XML and destination rows) of the
+ * days before before_day, at most chunk_rows reports per transaction.
+ * reported_days keeps its rows, so those days are never reported again.
+ * Returns the number of reports deleted, or -1 on error. */
+long long state_expire(sqlite3 *db, int64_t before_day, size_t chunk_rows,
+		       struct strbuf *err);
 
 #endif

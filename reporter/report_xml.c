@@ -4,12 +4,17 @@
 
 #include "report_xml.h"
 
-/* <name>escaped text</name> */
+/* <name>escaped text</name> (no printf: a big day renders millions) */
 static void el(struct strbuf *o, const char *indent, const char *name, const char *text)
 {
-	strbuf_printf(o, "%s<%s>", indent, name);
+	strbuf_puts(o, indent);
+	strbuf_putc(o, '<');
+	strbuf_puts(o, name);
+	strbuf_putc(o, '>');
 	strbuf_add_xml(o, text);
-	strbuf_printf(o, "</%s>\n", name);
+	strbuf_puts(o, "</");
+	strbuf_puts(o, name);
+	strbuf_puts(o, ">\n");
 }
 
 static const char *or_default(const char *v, const char *def)
@@ -36,6 +41,36 @@ bool report_xml_ip7489(const char *ip, struct strbuf *out)
 		return !strbuf_failed(out);
 	}
 	return strbuf_add_xml(out, ip);
+}
+
+/* word when it is in list, else def: a result word the schema does not
+ * know (the event log holds RFC 8601 words, but this keeps every report
+ * valid whatever a database holds) */
+static const char *known_word(const char *word, const char *const *list, const char *def)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(word, list[i]) == 0)
+			return word;
+	return def;
+}
+
+/* DKIMResultType of both schemas (RFC 8601 §2.7.1). */
+static const char *dkim_word(const char *r)
+{
+	static const char *const ok[] = { "none", "pass", "fail", "policy", "neutral",
+					  "temperror", "permerror", NULL };
+	return known_word(or_default(r, "none"), ok, "temperror");
+}
+
+/* SPFResultType (RFC 8601 §2.7.2); RFC 7489's schema lacks "policy". */
+static const char *spf_word(const char *r, enum dmarc_standard std)
+{
+	static const char *const v9990[] = { "none", "pass", "fail", "softfail", "policy",
+					     "neutral", "temperror", "permerror", NULL };
+	static const char *const v7489[] = { "none", "pass", "fail", "softfail",
+					     "neutral", "temperror", "permerror", NULL };
+	return known_word(or_default(r, "none"), std == DMARC_STD_RFC7489 ? v7489 : v9990,
+			  "temperror");
 }
 
 /* Override types each schema knows; others become "other". */
@@ -129,7 +164,7 @@ static void render_record(struct strbuf *o, const struct agg_record *r,
 		strbuf_puts(o, "      <dkim>\n");
 		el(o, "        ", "domain", d->domain);
 		el(o, "        ", "selector", d->selector);
-		el(o, "        ", "result", or_default(d->result, "none"));
+		el(o, "        ", "result", dkim_word(d->result));
 		if (*d->human_result)
 			el(o, "        ", "human_result", d->human_result);
 		strbuf_puts(o, "      </dkim>\n");
@@ -141,7 +176,7 @@ static void render_record(struct strbuf *o, const struct agg_record *r,
 		el(o, "        ", "scope", strcmp(r->spf_scope, "helo") == 0 ? "helo" : "mfrom");
 	else if (strcmp(r->spf_scope, "helo") != 0)
 		el(o, "        ", "scope", "mfrom");
-	el(o, "        ", "result", or_default(r->spf_result, "none"));
+	el(o, "        ", "result", spf_word(r->spf_result, std));
 	strbuf_puts(o, "      </spf>\n    </auth_results>\n  </record>\n");
 }
 

@@ -110,8 +110,8 @@ EXTRA_DIST += tests/auth/spf.example.zone tests/auth/0.18.198.in-addr.arpa.zone 
 check_PROGRAMS += tests/reporter/event-gen
 tests_reporter_event_gen_SOURCES = tests/reporter/event-gen.c
 tests_reporter_event_gen_LDADD = $(TEST_CORE_LIBS)
-TESTS += tests/reporter/reporter_test.sh
-dist_check_SCRIPTS += tests/reporter/reporter_test.sh
+TESTS += tests/reporter/reporter_test.sh tests/reporter/postfix_test.sh
+dist_check_SCRIPTS += tests/reporter/reporter_test.sh tests/reporter/postfix_test.sh
 EXTRA_DIST += tests/reporter/reporter-lib.sh tests/reporter/fake-sendmail.sh \
 	tests/reporter/report-dump.py tests/reporter/dmarc-perl-parse.pl \
 	tests/reporter/reporter.conf.in tests/reporter/reporter.zone.in \
@@ -127,3 +127,76 @@ TESTS += tests/discovery/discovery_test.sh
 dist_check_SCRIPTS += tests/discovery/discovery_test.sh
 EXTRA_DIST += tests/discovery/example.zone tests/discovery/uk.zone \
 	tests/discovery/nozone.zone tests/discovery/test.psl
+
+# `make bench` also times dmarc-reporter on a day of 1,000,000 events
+# (tests/bench/report_bench.sh; use a build without sanitizers).
+EXTRA_PROGRAMS += tests/bench/report_bench_gen
+tests_bench_report_bench_gen_SOURCES = tests/bench/report_bench_gen.c
+tests_bench_report_bench_gen_LDADD = $(TEST_CORE_LIBS)
+EXTRA_DIST += tests/bench/report_bench.sh
+bench: bench-report
+bench-report: tests/bench/report_bench_gen$(EXEEXT) reporter/dmarc-reporter$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(SHELL) $(top_srcdir)/tests/bench/report_bench.sh
+.PHONY: bench-report
+
+# The event log under load and faults (tests/eventlog/): every column of the
+# rows of the integration scenarios, kill -9 during a load, a full, read-only,
+# deleted or locked database, a long reader. milter-load is their load client
+# (several milter connections at once; tests/bench/milter_latency.sh too).
+check_PROGRAMS += tests/eventlog/milter-load
+tests_eventlog_milter_load_SOURCES = tests/eventlog/milter-load.c \
+	tests/tools/milter_proto.c tests/tools/milter_proto.h \
+	tests/tools/milter_msg.c tests/tools/milter_msg.h lib/strbuf.c
+tests_eventlog_milter_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/tools
+tests_eventlog_milter_load_LDADD = $(PTHREAD_LIBS)
+
+# The milter benchmark (tests/bench/run-bench.sh, figures in BENCHMARKS):
+# dmarc-milter side by side with opendkim + opendmarc. milter-bench is its
+# load client, bench-corpus its corpus and zone generator; bench_test.sh
+# checks both on 50 messages (timing goals live in the benchmark, not here).
+check_PROGRAMS += tests/bench/milter-bench tests/bench/bench-corpus
+tests_bench_milter_bench_SOURCES = tests/bench/milter-bench.c \
+	tests/tools/milter_proto.c tests/tools/milter_proto.h \
+	tests/tools/milter_msg.c tests/tools/milter_msg.h lib/strbuf.c
+tests_bench_milter_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/tools
+tests_bench_milter_bench_LDADD = $(PTHREAD_LIBS)
+tests_bench_bench_corpus_SOURCES = tests/bench/bench-corpus.c
+tests_bench_bench_corpus_LDADD = -lm
+TESTS += tests/bench/bench_test.sh
+dist_check_SCRIPTS += tests/bench/bench_test.sh
+EXTRA_DIST += tests/bench/run-bench.sh
+# null-milter: a do-nothing filter speaking the same protocol, for the
+# benchmark's floor (what libmilter and the kernel cost per message).
+EXTRA_PROGRAMS += tests/bench/null-milter
+tests_bench_null_milter_SOURCES = tests/bench/null-milter.c
+tests_bench_null_milter_CPPFLAGS = $(AM_CPPFLAGS) $(MILTER_CFLAGS)
+tests_bench_null_milter_LDADD = $(MILTER_LIBS) $(PTHREAD_LIBS)
+BENCH_MILTER_DEPS = milter/dmarc-milter$(EXEEXT) tests/bench/milter-bench$(EXEEXT) \
+	tests/bench/bench-corpus$(EXEEXT) tests/tools/dkim-sign$(EXEEXT) \
+	tests/bench/null-milter$(EXEEXT)
+bench: bench-milter
+bench-milter: $(BENCH_MILTER_DEPS)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(SHELL) $(top_srcdir)/tests/bench/run-bench.sh
+# 200,000 messages at 32 connections: dmarc-milter's RSS must stay flat.
+bench-long: $(BENCH_MILTER_DEPS)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(SHELL) $(top_srcdir)/tests/bench/run-bench.sh --long 200000 --no-chain
+.PHONY: bench-milter bench-long
+
+# tests/eventlog/ suites (their load client milter-load is listed above).
+TESTS += tests/eventlog/event_rows_test.sh tests/eventlog/event_crash_test.sh \
+	tests/eventlog/event_faults_test.sh
+dist_check_SCRIPTS += tests/eventlog/event_rows_test.sh tests/eventlog/event_crash_test.sh \
+	tests/eventlog/event_faults_test.sh
+EXTRA_DIST += tests/eventlog/event_rows_check.py tests/eventlog/eventlog.zone.frag \
+	tests/bench/milter_latency.sh
+# `make bench` also prints the milter's latency with the event log on and off
+# (tests/bench/milter_latency.sh; use a build without sanitizers).
+bench: bench-milter-latency
+bench-milter-latency: milter/dmarc-milter$(EXEEXT) tests/eventlog/milter-load$(EXEEXT) \
+		tests/tools/dkim-sign$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(SHELL) $(top_srcdir)/tests/bench/milter_latency.sh
+.PHONY: bench-milter-latency

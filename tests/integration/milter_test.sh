@@ -143,68 +143,8 @@ SCENARIOS=${SCENARIOS//\$SPOOF/$SPOOF}
 SCENARIOS=${SCENARIOS//\$FWD/$FWD}
 SCENARIOS=${SCENARIOS//\$OWN/$OWN}
 
-# make_message NAME SPEC OUT: writes the scenario's message.
-make_message() {
-	local name=$1 spec=$2 out=$3 i
-	case $spec in
-	from:*|big:*)
-		{
-			printf 'From: Sender <%s>\n' "${spec#*:}"
-			printf 'To: carol@receiver.example\n'
-			if [ "${spec%%:*}" = big ]; then
-				printf 'Subject: scenario %s, a long subject folded\n  over two lines\n' "$name"
-			else
-				printf 'Subject: scenario %s\n' "$name"
-			fi
-			printf 'Date: Tue, 02 Jan 2024 10:00:00 +0000\n'
-			printf 'Message-ID: <%s@milter-test.example>\n\n' "$name"
-			printf 'Hello, this is integration scenario %s.\n' "$name"
-			if [ "${spec%%:*}" = big ]; then
-				for i in $(seq 1 2500); do
-					printf 'line %05d of a body that spans several milter body chunks ....\n' "$i"
-				done
-			fi
-		} >"$out" ;;
-	*)
-		cp "$here/messages/$spec" "$out" ;;
-	esac
-}
-
-# sign_message SPEC FILE: applies the signatures of SPEC to FILE in place.
-sign_message() {
-	local spec=$1 file=$2 sig key dom sel opts o args
-	[ "$spec" = - ] && return 0
-	local IFS_SAVE=$IFS
-	IFS=+
-	for sig in $spec; do
-		IFS=$IFS_SAVE
-		if [ "$sig" = tamper ]; then
-			printf 'A line a mailing list added.\n' >>"$file"
-			continue
-		fi
-		IFS=/ read -r key dom sel opts <<<"$sig"
-		args=(--key "$TK_KEYS/$key.key" --domain "$dom" --selector "$sel")
-		[ "$key" = ed25519 ] && args+=(--alg ed25519-sha256)
-		IFS=, read -r -a o <<<"$opts"
-		for opt in "${o[@]}"; do
-			case $opt in
-			alg=*) args+=(--alg "${opt#*=}") ;;
-			expire=*) args+=(--expire "${opt#*=}") ;;
-			toff=*) args+=(--time-offset "${opt#*=}") ;;
-			canon=*) args+=(--canon "$(echo "${opt#*=}" | tr - /)") ;;
-			*) tk_diag "unknown signature option $opt"; return 1 ;;
-			esac
-		done
-		"$TK_SIGN" "${args[@]}" <"$file" >"$file.signed" 2>>"$file.sign.err" || {
-			tk_diag "dkim-sign failed: $(cat "$file.sign.err")"
-			return 1
-		}
-		mv "$file.signed" "$file"
-		IFS=+
-	done
-	IFS=$IFS_SAVE
-	return 0
-}
+# The messages are built and signed by tk_make_message / tk_sign_message
+# (tests/tools/milter-lib.sh).
 
 # check_output OUT CHECKS: every check against OUT; problems on stdout.
 check_output() {
@@ -242,7 +182,7 @@ run_scenario() {
 		esac
 	done
 	problems=
-	if ! make_message "$name" "$msg" "$eml" || ! sign_message "$sign" "$eml"; then
+	if ! tk_make_message "$name" "$msg" "$eml" || ! tk_sign_message "$sign" "$eml"; then
 		problems="could not build or sign the message"
 	else
 		t0=$(date +%s%N)
@@ -275,7 +215,11 @@ while IFS= read -r line; do
 	run_scenario "$line"
 done <<<"$SCENARIOS"
 
-# Each instance stops cleanly on SIGTERM (exit 0, no sanitizer report).
+# Each instance stops cleanly on SIGTERM (exit 0, no sanitizer report); all
+# are signalled first, as each takes a few seconds to stop.
+for inst in base reject hold tempfail; do
+	tk_milter_term "$inst"
+done
 for inst in base reject hold tempfail; do
 	tk_milter_stop "$inst"
 	tk_ok $? "instance $inst exits cleanly on SIGTERM"

@@ -8,6 +8,8 @@
 #   kill-at     holds a call number N: call N kills its parent (the reporter)
 #               with SIGKILL before reading the message, keeps nothing, and
 #               removes the file (a crash between two destinations)
+#   kill-after  holds a call number N: call N keeps the message, then kills
+#               its parent and removes the file (a crash during the hand-over)
 dir=${FAKE_SENDMAIL_DIR:?FAKE_SENDMAIL_DIR is not set}
 n=$(($(cat "$dir/count" 2>/dev/null || echo 0) + 1))
 echo "$n" >"$dir/count"
@@ -24,3 +26,7 @@ if [ -f "$dir/fail" ]; then
 	exit 75
 fi
 cat >"$dir/$id.eml.tmp" && mv "$dir/$id.eml.tmp" "$dir/$id.eml"
+if [ -f "$dir/kill-after" ] && [ "$(cat "$dir/kill-after")" = "$n" ]; then
+	rm -f "$dir/kill-after"
+	kill -KILL "$PPID"
+fi

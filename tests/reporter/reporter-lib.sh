@@ -9,7 +9,8 @@
 #   rt_dns_start           the loopback DNS server with reporter.zone.in
 #                          (@FLAKY@ / @SLOW@ failing); rt_dns_fix repairs them
 #   rt_gen DB DAY          events from standard input (tests/reporter/event-gen)
-#   rt_conf NAME DB [Key=Value]...   $RT_WORK/NAME.conf from reporter.conf.in
+#   rt_conf NAME DB [Key=Value]...   $RT_WORK/NAME.conf from reporter.conf.in,
+#                          Key=Value lines replacing or adding to it
 #   rt_run CONF ARGS...    runs dmarc-reporter; output in $RT_WORK/last.out,
 #                          last.err; returns its exit status
 #   rt_sql DB SQL          prints the rows ("|"-separated) of a query
@@ -54,6 +55,10 @@ rt_done() {
 	fi
 	echo "1..$rt_n"
 	echo "# $((rt_n - rt_failed)) passed, $rt_failed failed"
+	# the DNS server's pid file is in the work dir: stop it first
+	if declare -F dns_stop >/dev/null; then
+		dns_stop
+	fi
 	if [ -n "$RT_WORK" ]; then
 		if [ "$rt_failed" -gt 0 ] || [ "${RT_KEEP:-}" = yes ]; then
 			echo "# work dir kept: $RT_WORK"
@@ -139,6 +144,9 @@ rt_conf() {
 	sed -e "s|@DNS@|${DNS_SERVER:-127.0.0.1}|g" -e "s|@WORK@|$RT_WORK|g" \
 		-e "s|@DB@|$db|g" "$RT_SRC/reporter.conf.in" >"$RT_WORK/$name.conf"
 	for kv in "$@"; do
+		# a key of the template is replaced (a key given twice is an error)
+		grep -iv "^${kv%%=*}[[:space:]]" "$RT_WORK/$name.conf" >"$RT_WORK/$name.conf.tmp"
+		mv "$RT_WORK/$name.conf.tmp" "$RT_WORK/$name.conf"
 		printf '%s %s\n' "${kv%%=*}" "${kv#*=}" >>"$RT_WORK/$name.conf"
 	done
 	echo "$RT_WORK/$name.conf"
@@ -179,9 +187,15 @@ rt_mail_reset() {
 	rm -f "$FAKE_SENDMAIL_DIR"/*
 }
 
-# rt_header FILE NAME: the value of the first NAME: header of a message.
+# rt_headers FILE: the header section, folded lines joined (RFC 5322 §2.2.3).
+rt_headers() {
+	awk '/^\r?$/ { exit } { sub(/\r$/, "") }
+	     /^[ \t]/ { line = line $0; next }
+	     { if (line != "") print line; line = $0 } END { if (line != "") print line }' "$1"
+}
+
+# rt_header FILE NAME: the value of the first NAME: header (unfolded).
 rt_header() {
-	awk -v h="$2" 'BEGIN { h = tolower(h) ":" }
-		/^\r?$/ { exit }
-		{ l = tolower($0); if (index(l, h) == 1) { sub(/^[^:]*:[ \t]*/, ""); sub(/\r$/, ""); print; exit } }' "$1"
+	rt_headers "$1" | awk -v h="$2" 'BEGIN { h = tolower(h) ":" }
+		{ l = tolower($0); if (index(l, h) == 1) { sub(/^[^:]*:[ \t]*/, ""); print; exit } }'
 }

@@ -120,7 +120,7 @@ rt_run "$conf9" --dry-run "$W/out9990"
 rc=$?
 cp "$W/last.out" "$W/dry9990.out"
 check "dry run (RFC 9990): exit 0 and one summary line" "$W/last.out" \
-	'^dmarc-reporter: 5 reports built \(0 built earlier\), 3 written, 0 skipped, 0 failed, 0 waiting for DNS$'
+	'^dmarc-reporter: 6 reports built \(0 built earlier\), 3 written, 0 skipped, 0 failed, 0 waiting for DNS$'
 [ "$rc" -eq 0 ] && [ "$(wc -l <"$W/last.out")" -eq 1 ]
 rt_ok $? "dry run (RFC 9990): exit status 0, nothing else on stdout"
 rt_sql "$C" "SELECT count(*) FROM reports" >"$W/n"
@@ -130,7 +130,7 @@ gunzip_all "$W/out9990"
 rt_ok $? "every .xml.gz reads back with gzip"
 n=$(validate "$XSD9990" "$W/out9990")
 rt_ok $? "every RFC 9990 report ($n) validates against dmarc-2.0-aggregate.xsd"
-[ "$n" -eq 5 ] || rt_diag "$(cat "$W/xmllint.log")"
+[ "$n" -eq 6 ] || rt_diag "$(cat "$W/xmllint.log")"
 
 $DUMP "$W"/out9990/*.xml >"$W/dump9990"
 same "RFC 9990: metadata, policies and records equal the events (content.expected)" \
@@ -159,8 +159,8 @@ check "RFC 9990 elements: namespace, generator, discovery_method, testing, np" \
 check "RFC 9990: source addresses as they were" "$W/all9990.xml" \
 	'<source_ip>2001:db8::25</source_ip>' '<source_ip>::ffff:192.0.2.99</source_ip>'
 ids=$(grep -ho '<report_id>[^<]*' "$W"/out9990/*.xml | sed 's/<report_id>//' | sort)
-[ "$(echo "$ids" | sort -u | wc -l)" -eq 5 ]
-rt_ok $? "policy change: sender.example has two reports, five distinct ids in all"
+[ "$(echo "$ids" | sort -u | wc -l)" -eq 6 ]
+rt_ok $? "policy change: sender.example has two reports, six distinct ids in all"
 m=$(ls "$W"/out9990/*!many.example!*.xml)
 [ "$(xcount "$m" record/auth_results/dkim)" = 100 ] &&
 	[ "$(xmllint --xpath "string(//*[local-name()='dkim'][1]/*[local-name()='selector'])" "$m")" = last ]
@@ -233,6 +233,25 @@ rt_run "$conf9" --dry-run "$W/out9990b"
 ids2=$(for f in "$W"/out9990b/*.xml.gz; do gzip -dc "$f"; done | grep -o '<report_id>[^<]*' |
 	sed 's/<report_id>//' | sort)
 same "report ids are stable across runs" "$ids" "$ids2"
+
+# A long, non-ASCII org name: RFC 2047 encoded words, folded lines.
+confu=$(rt_conf utf8 "$C" "ReportOrgName=\"Empfänger & Söhne Aktiengesellschaft für Aggregatberichte\"")
+rt_run "$confu" --dry-run "$W/oututf8" --domain testing.example
+e=$(ls "$W"/oututf8/*.eml 2>/dev/null | head -n 1)
+"$RT_PY" - "$e" <<'PYEOF' >"$W/utf8.out" 2>&1
+import email, email.header, sys
+raw = open(sys.argv[1], 'rb').read()
+head = raw.split(b'\n\n', 1)[0]
+assert all(len(l) <= 78 for l in head.split(b'\n')), 'a header line over 78'
+assert all(b < 0x80 for b in head), '8-bit byte in the header'
+msg = email.message_from_bytes(raw)
+subj = str(email.header.make_header(email.header.decode_header(msg['Subject'])))
+want = 'Report Domain: testing.example Submitter: Empfänger & Söhne Aktiengesellschaft für Aggregatberichte Report-ID: '
+assert subj.startswith(want), subj
+assert subj[len(want):].isalnum(), subj
+PYEOF
+rt_ok $? "non-ASCII org name: RFC 2047 encoded, header lines of at most 78 characters"
+[ -s "$W/utf8.out" ] && rt_diag "$(cat "$W/utf8.out")"
 
 ########################################################################
 # 3. Destinations
@@ -331,7 +350,7 @@ rt_ok $? "header injection: the CR/LF address reached no message, every header l
 # One message in detail (ext.example, authorized externally).
 e=$(grep -l '^To: rua@thirdparty.example' $(rt_mails) | head -n 1)
 id=$(rt_sql "$D" "SELECT report_id FROM reports WHERE policy_domain = 'ext.example'")
-sed -n '1,/^$/p' "$e" >"$W/ext.headers"
+rt_headers "$e" >"$W/ext.headers"
 check "message headers: From, To, Subject, Date, Message-ID, MIME, Auto-Submitted" "$W/ext.headers" \
 	'^From: dmarc-reports@receiver\.example$' '^To: rua@thirdparty\.example$' \
 	"^Subject: Report Domain: ext\\.example Submitter: Receiver & <Sons> Report-ID: $id\$" \
@@ -464,6 +483,22 @@ to=$(for e in $(rt_mails); do rt_header "$e" To; done | sort | tr '\n' ' ')
 same "crash: each destination got exactly one message" "a@crash.example b@crash.example " "$to"
 rt_run "$confk"
 check "crash: a third run sends nothing" "$W/last.out" ' 0 sent, '
+# A crash while sendmail takes the message: the reporter cannot know it got
+# through, so the next run sends it again, with the same Report-ID.
+K2=$W/crash2.db
+echo 'hfrom=handover.example rua=mailto:h@handover.example' | rt_gen "$K2" $DAY
+confk2=$(rt_conf crash2 "$K2")
+rt_mail_reset
+echo 1 >"$FAKE_SENDMAIL_DIR/kill-after"
+rt_run "$confk2"
+rc=$?
+x=$(rt_sql "$K2" "SELECT status FROM report_destinations")
+rt_run "$confk2"
+y=$(rt_sql "$K2" "SELECT status || '/' || attempts FROM report_destinations")
+ids=$(for e in $(rt_mails); do rt_header "$e" Subject; done | sed 's/.*Report-ID: //' | sort -u | wc -l)
+[ "$rc" -eq 137 ] && [ "$x" = sending ] && [ "$y" = sent/1 ] &&
+	[ "$(rt_mails | wc -l)" -eq 2 ] && [ "$ids" -eq 1 ]
+rt_ok $? "crash during the hand-over: sent again by the next run, same Report-ID (at least once)"
 
 # The current day is never reported; catch-up reports every finished day.
 T=$W/days.db
@@ -473,6 +508,16 @@ for d in -4 -3 -2; do
 done
 conft=$(rt_conf days "$T")
 rt_mail_reset
+# another run holds the lock: this one does nothing (and says so)
+if command -v flock >/dev/null 2>&1; then
+	flock "$T.reporter-lock" "$RT_REPORTER" -c "$conft" >"$W/locked.out" 2>"$W/locked.err"
+	rc=$?
+	[ "$rc" -eq 0 ] && ! [ -s "$W/locked.out" ] && [ "$(rt_mails | wc -l)" -eq 0 ] &&
+		grep -q 'another dmarc-reporter is running' "$W/locked.err"
+	rt_ok $? "a second run while one holds the lock does nothing, says why, exits 0"
+else
+	rt_skip "a second run while one holds the lock does nothing" "no flock(1)"
+fi
 rt_run "$conft"
 today=$(($(date -u +%s) / 86400))
 rt_sql "$T" "SELECT policy_domain || ':' || ($today - day) FROM reports ORDER BY day" | tr '\n' ' ' >"$W/days"
@@ -504,9 +549,9 @@ check "--summary: one row per policy domain and source IP with the counts" "$W/s
 	'^sender\.example +203\.0\.113\.6 +1 +0 +1 +0 +0 +0 +1$' \
 	'^testing\.example +192\.0\.2\.20 +3 +0 +3 +0 +3 +0 +0$' \
 	'^\(no policy\) +192\.0\.2\.40 +7 ' \
-	'^total +33 '
-rt_run "$conf9" --summary --day $DAY --domain testing.example
-check "--summary --domain: that domain only" "$W/last.out" \
+	'^total +34 '
+rt_run "$conf9" --summary --day $DAY --domain TESTING.example.
+check "--summary --domain (any case, trailing dot): that domain only" "$W/last.out" \
 	'^testing\.example +192\.0\.2\.20 +3 ' '^total +3 ' '!^sender\.example'
 
 E=$W/expire.db
@@ -514,14 +559,19 @@ for d in -10 -9 -3 -1; do
 	echo "n=2 hfrom=old$d.example dkim=old.example/s/pass/1" | rt_gen "$E" $d
 done
 confe=$(rt_conf expire "$E")
+rt_run "$confe" # reports for the four days (no rua: nothing to send)
 rt_run "$confe" --expire 7
 rc=$?
-check "--expire 7: deletes the events older than 7 days" "$W/last.out" \
-	'^dmarc-reporter: 4 events older than 7 days deleted$'
-x=$(rt_sql "$E" "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM event_dkim)")
-[ "$rc" -eq 0 ] && [ "$x" = 4/4 ]
-rt_ok $? "--expire: the newer events (and their DKIM rows) are kept"
-[ "$x" = 4/4 ] || rt_diag "events/dkim rows left: $x"
+check "--expire 7: deletes the events and reports older than 7 days" "$W/last.out" \
+	'^dmarc-reporter: 4 events and 2 reports older than 7 days deleted$'
+x=$(rt_sql "$E" "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM event_dkim)
+	|| '/' || (SELECT count(*) FROM reports) || '/' || (SELECT count(*) FROM reported_days)")
+[ "$rc" -eq 0 ] && [ "$x" = 4/4/2/4 ]
+rt_ok $? "--expire: the newer events (and their DKIM rows) and reports are kept"
+[ "$x" = 4/4/2/4 ] || rt_diag "events/dkim/reports/reported days left: $x"
+rt_run "$confe"
+check "--expire: the expired days are not reported again" "$W/last.out" \
+	'^dmarc-reporter: 0 reports built \(0 built earlier\)' 
 rt_run "$confe" --expire 0
 [ $? -eq 2 ]
 rt_ok $? "--expire 0 is a usage error (exit 2)"

@@ -107,8 +107,8 @@ static const struct bad_case bad_cases[] = {
 	 CONF ":1: UMask \"1777\": expected an octal mode from 000 to 777, e.g. 007"},
 	{"relative path", "PidFile run/x.pid\n",
 	 CONF ":1: PidFile \"run/x.pid\": expected an absolute path (starting with /)"},
-	{"empty path where not allowed", "EventDatabase \"\"\n",
-	 CONF ":1: EventDatabase \"\": expected an absolute path (starting with /)"},
+	{"empty path where not allowed", "ReportSendmail \"\"\n",
+	 CONF ":1: ReportSendmail \"\": expected an absolute path (starting with /)"},
 	{"socket port out of range", "Socket inet:99999@127.0.0.1\n",
 	 CONF ":1: Socket \"inet:99999@127.0.0.1\": expected inet:port@host, inet6:port@host or "
 	 "local:/path (e.g. inet:8893@127.0.0.1)"},
