@@ -16,6 +16,8 @@
 #define DKIM_REASON_MAX    512
 #define DKIM_TAG_MAX       8192 /* bound for one tag value we copy (b= is ~700) */
 #define DKIM_FIELD_MAX     (1024 * 1024) /* one header field, after CRLF repair */
+#define DKIM_PAD_MAX       1000 /* padding fields added at EOH at most (see pad_headers) */
+#define DKIM_PAD_NAMES     4    /* candidate names for them */
 
 struct dkim_verify_lib {
 	DKIM_LIB *dl;              /* shared by all threads */
@@ -68,6 +70,9 @@ struct dkim_verify_msg {
 	size_t nkey, capkey;
 	struct dkim_bodylen blen[2]; /* [0] simple, [1] relaxed */
 	bool count_body;           /* some signature has l=: count body length */
+	size_t nfed;               /* header fields libopendkim accepted */
+	size_t hlist_max;          /* most h= names any DKIM-Signature can hold */
+	unsigned pad_listed;       /* pad_names[i] occurs in a DKIM-Signature: bit i */
 	bool last_cr;              /* the previous body byte fed was CR */
 	bool cr_pending;           /* a body chunk ended in CR: held back */
 };
@@ -172,20 +177,29 @@ static bool crlf_dirty(const char *p, size_t len, bool cr_before)
  * is held back in *cr_pending (the next byte may be its LF). */
 static void crlf_repair(const char *p, size_t len, bool *cr_pending, struct strbuf *out)
 {
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
+	size_t i = 0;
+	while (i < len) {
 		if (*cr_pending) {
 			strbuf_add(out, "\r\n", 2);
 			*cr_pending = false;
-			if (c == '\n')
+			if (p[i] == '\n') {
+				i++;
 				continue;
+			}
 		}
-		if (c == '\r')
+		/* the run up to the next CR or LF in one append */
+		size_t run = i;
+		while (run < len && p[run] != '\r' && p[run] != '\n')
+			run++;
+		if (run > i)
+			strbuf_add(out, p + i, run - i);
+		if (run == len)
+			break;
+		if (p[run] == '\r')
 			*cr_pending = true;
-		else if (c == '\n')
-			strbuf_add(out, "\r\n", 2);
 		else
-			strbuf_putc(out, c);
+			strbuf_add(out, "\r\n", 2);
+		i = run + 1;
 	}
 }
 
@@ -644,6 +658,92 @@ void dkim_verify_set_deadline(struct dkim_verify_msg *v, uint64_t deadline_ms)
 	v->deadline_ms = deadline_ms;
 }
 
+/* ---- libopendkim's h= overrun ---------------------------------------
+ *
+ * libopendkim 2.11's dkim_canon_selecthdrs() sizes its work array by the
+ * number of header fields of the message and writes one slot per h= name
+ * tried: a signature whose h= names every field of the message and then
+ * more writes a NULL past the end of a heap block, in dkim_eoh(), before any
+ * key lookup (found by tests/fuzz/fuzz_milter_pipeline.c; heap corruption
+ * that can take the whole milter down). A message can carry such a
+ * signature, so before dkim_eoh() we make sure there are at least as many
+ * header fields as any h= can name, by feeding padding fields whose name no
+ * DKIM-Signature of the message mentions: no signature selects them, so no
+ * result changes. Bounded by DKIM_PAD_MAX; beyond that the message is not
+ * verified at all. */
+static const char *const pad_names[DKIM_PAD_NAMES] = {
+	"X-DMARC-Milter-Pad-0", "X-DMARC-Milter-Pad-1",
+	"X-DMARC-Milter-Pad-2", "X-DMARC-Milter-Pad-3",
+};
+
+/* Notes what a DKIM-Signature value means for padding: an upper bound of
+ * its h= names (every ':' of the value, plus one) and the pad names that
+ * occur in it, folding white space removed, in any case. */
+static void note_hlist(struct dkim_verify_msg *v, const char *val, size_t len)
+{
+	size_t colons = 0;
+	char squeezed[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (val[i] == ':')
+			colons++;
+	if (colons + 1 > v->hlist_max)
+		v->hlist_max = colons + 1;
+	for (size_t k = 0; k < DKIM_PAD_NAMES; k++) {
+		size_t plen = strlen(pad_names[k]);
+		n = 0;
+		for (size_t i = 0; i < len; i++) {
+			if (is_wsp(val[i]) || val[i] == '\r' || val[i] == '\n')
+				continue;
+			/* a sliding window of the last plen non-blank bytes */
+			if (n == plen) {
+				memmove(squeezed, squeezed + 1, plen - 1);
+				n--;
+			}
+			squeezed[n++] = val[i];
+			if (n == plen && strncasecmp(squeezed, pad_names[k], plen) == 0) {
+				v->pad_listed |= 1u << k;
+				break;
+			}
+		}
+	}
+}
+
+/* Feeds padding fields so that no h= can name more fields than there are
+ * (see above). false when that is not possible: the message is then left
+ * unverified with a reason. */
+static bool pad_headers(struct dkim_verify_msg *v)
+{
+	if (v->hlist_max <= v->nfed)
+		return true;
+	size_t need = v->hlist_max - v->nfed;
+	const char *name = NULL;
+	for (size_t k = 0; k < DKIM_PAD_NAMES && name == NULL; k++)
+		if (!(v->pad_listed & (1u << k)))
+			name = pad_names[k];
+	if (need > DKIM_PAD_MAX || name == NULL) {
+		msg_set_error(v, "a DKIM-Signature h= names far more header fields than the "
+			      "message has");
+		return false;
+	}
+	char field[64];
+	size_t flen = strlen(name);
+	memcpy(field, name, flen);
+	memcpy(field + flen, ": 1", 3);
+	flen += 3;
+	for (size_t i = 0; i < need; i++) {
+		DKIM_STAT st = dkim_header(v->dkim, (u_char *)field, flen);
+		if (st != DKIM_STAT_OK) {
+			v->nomem = st == DKIM_STAT_NORESOURCE;
+			msg_set_error(v, lib_error(v, st));
+			return false;
+		}
+	}
+	v->nfed += need;
+	return true;
+}
+
 /* Records a DKIM-Signature field (status: what dkim_header() said). */
 static void note_signature(struct dkim_verify_msg *v, const char *field, size_t len,
 			   size_t colon, DKIM_STAT st)
@@ -738,8 +838,12 @@ bool dkim_verify_header(struct dkim_verify_msg *v, const char *field, size_t len
 		v->state = ST_DEAD;
 		return false;
 	}
-	if (sigfield)
+	if (st == DKIM_STAT_OK)
+		v->nfed++;
+	if (sigfield) {
+		note_hlist(v, colon + 1, len - (size_t)(colon - field) - 1);
 		note_signature(v, field, len, (size_t)(colon - field), st);
+	}
 	strbuf_free(&fixed);
 	return true;
 }
@@ -754,6 +858,11 @@ bool dkim_verify_eoh(struct dkim_verify_msg *v)
 	for (size_t i = 0; i < v->nrec; i++)
 		if (v->recs[i].has_l)
 			v->count_body = true;
+	if (!pad_headers(v)) {
+		v->eoh_status = DKIM_STAT_INTERNAL; /* dkim_eoh() never ran */
+		v->state = ST_SKIPBODY;
+		return !v->nomem;
+	}
 	v->eoh_status = dkim_eoh(v->dkim);
 	switch (v->eoh_status) {
 	case DKIM_STAT_OK:

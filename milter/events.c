@@ -106,36 +106,51 @@ static bool event_record(struct msg_event *ev, const struct dmarc_record *r)
 
 /* What was done with the message for this domain, and why it differs from
  * the published policy. Reports must tell what happened, not what the
- * policy asked: a reject we did not carry out is reported as such. */
+ * policy asked: a reject we did not carry out is reported as such. Each
+ * override type carries its own comment; when the milter then also did less
+ * than the lowered disposition, the comment says so. */
 static bool event_disposition(struct msg_event *ev, const struct conn_ctx *c,
 			      const struct msg_ctx *m, const struct dmarc_check_domain *d,
 			      const struct outcome *out)
 {
 	const struct verdict *v = &m->v;
 	enum dmarc_policy want = v->override != NULL ? DMARC_POLICY_NONE : d->disposition;
-	const char *done = "none", *otype = NULL, *ocomment = NULL;
+	const char *done = "none", *otype = NULL, *local = NULL;
 	if (out->action == OUTCOME_REJECT && want == DMARC_POLICY_REJECT)
 		done = "reject";
 	else if (out->action == OUTCOME_QUARANTINE && want != DMARC_POLICY_NONE)
 		done = "quarantine";
-	else if (want == DMARC_POLICY_REJECT || want == DMARC_POLICY_QUARANTINE) {
-		otype = "local_policy";
-		ocomment = want == DMARC_POLICY_REJECT && !c->snap->cfg.reject_failures ?
+	else if (want == DMARC_POLICY_REJECT || want == DMARC_POLICY_QUARANTINE)
+		local = want == DMARC_POLICY_REJECT && !c->snap->cfg.reject_failures ?
 			"RejectFailures off: delivered with verdict headers" :
 			"delivered with verdict headers";
-	}
+	char stack[160];
+	struct strbuf comment;
+	strbuf_init(&comment, stack, sizeof stack, 512);
 	if (v->override != NULL) {
 		otype = v->override;
-		ocomment = strcmp(v->override, "mailing_list") == 0 ?
-			"List-Id in MailingListIds" : "client in TrustedForwarders";
-	} else if (d->test_mode) {
-		otype = "policy_test_mode";
-	} else if (d->sampled_out) {
-		otype = "sampled_out";
+		strbuf_puts(&comment, strcmp(v->override, "mailing_list") == 0 ?
+			    "List-Id in MailingListIds" : "client in TrustedForwarders");
+	} else if (d->test_mode || d->sampled_out) {
+		const struct dmarc_record *r = d->discovery.record;
+		otype = d->test_mode ? "policy_test_mode" : "sampled_out";
+		if (d->test_mode)
+			strbuf_puts(&comment, "t=y: disposition lowered one step");
+		else
+			strbuf_printf(&comment, "pct=%u: not sampled, disposition lowered one step",
+				      r != NULL ? r->pct : 100u);
+		if (local != NULL)
+			strbuf_printf(&comment, "; %s", local);
+	} else if (local != NULL) {
+		otype = "local_policy";
+		strbuf_puts(&comment, local);
 	}
-	return msg_event_set(&ev->disposition, done) &&
-	       msg_event_set(&ev->override_type, otype) &&
-	       msg_event_set(&ev->override_comment, ocomment);
+	bool ok = !strbuf_failed(&comment) &&
+		  msg_event_set(&ev->disposition, done) &&
+		  msg_event_set(&ev->override_type, otype) &&
+		  msg_event_set(&ev->override_comment, comment.len ? strbuf_str(&comment) : NULL);
+	strbuf_free(&comment);
+	return ok;
 }
 
 /* The envelope-from domain: MAIL FROM's, or the HELO name for a null sender. */

@@ -14,8 +14,9 @@ milter_dmarc_milter_SOURCES = \
 	milter/sigshim.c \
 	milter/events.c milter/events.h \
 	milter/arena.c milter/arena.h \
-	milter/log.c milter/log.h
+	milter/log.c milter/log.h \
+	milter/keycache.c milter/keycache.h
 milter_dmarc_milter_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(MILTER_CFLAGS) \
-	$(OPENDKIM_CFLAGS) $(UNBOUND_CFLAGS) -DMILTER_VERSION='"$(PACKAGE_VERSION)"'
-milter_dmarc_milter_LDADD = lib/libdmarccore.la $(MILTER_LIBS) $(PTHREAD_LIBS)
+	$(OPENDKIM_CFLAGS) $(UNBOUND_CFLAGS) $(SSL_CFLAGS) -DMILTER_VERSION='"$(PACKAGE_VERSION)"'
+milter_dmarc_milter_LDADD = lib/libdmarccore.la $(MILTER_LIBS) $(SSL_LIBS) $(PTHREAD_LIBS)
 dist_man_MANS += milter/dmarc-milter.8

@@ -27,6 +27,7 @@
 #include "callbacks.h"
 #include "daemon.h"
 #include "events.h"
+#include "keycache.h"
 #include "log.h"
 #include "snapshot.h"
 #include "testmode.h"
@@ -288,6 +289,18 @@ static int run_daemon(const struct options *o, struct config *cfg)
 	    !daemon_pidfile_write(cfg->pid_file, &err) ||
 	    !daemon_drop_privileges(&user, &err))
 		return fatal(&err, "start-up", cfg);
+	/* Signals: blocked before the first thread starts (the event writer,
+	 * libunbound's, libmilter's), so every thread inherits the mask and only
+	 * the main thread takes them, with sigtimedwait. A thread that left
+	 * SIGTERM unblocked would die of it before the event queue is flushed. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	char *conf_socket = strdup(cfg->socket), *pid_file = strdup(cfg->pid_file);
 	struct snapshot *snap = NULL;
 	if (conf_socket == NULL || pid_file == NULL || !events_start(cfg, &err) ||
@@ -299,16 +312,6 @@ static int run_daemon(const struct options *o, struct config *cfg)
 	snapshot_install(snap);
 	spf_log_setup();
 
-	/* Signals: blocked here, so every thread (libmilter's included)
-	 * inherits the mask; the main thread takes them with sigtimedwait. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	pthread_t tid;
 	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0) {
 		strbuf_printf(&err, "pthread_create: %s", strerror(errno));
@@ -326,6 +329,7 @@ static int run_daemon(const struct options *o, struct config *cfg)
 	drain();
 	events_stop();
 	snapshot_shutdown();
+	keycache_shutdown();
 	daemon_pidfile_remove(pid_file);
 	log_msg(LOG_NOTICE, "dmarc-milter stopped");
 	log_close();
@@ -349,7 +353,9 @@ static int run_test(const struct options *o, struct config *cfg)
 		return 1;
 	}
 	strbuf_free(&err);
-	return testmode_run(&o->t, snap);
+	int rc = testmode_run(&o->t, snap);
+	keycache_shutdown();
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -191,7 +191,7 @@ TESTS += tests/eventlog/event_rows_test.sh tests/eventlog/event_crash_test.sh \
 dist_check_SCRIPTS += tests/eventlog/event_rows_test.sh tests/eventlog/event_crash_test.sh \
 	tests/eventlog/event_faults_test.sh
 EXTRA_DIST += tests/eventlog/event_rows_check.py tests/eventlog/eventlog.zone.frag \
-	tests/bench/milter_latency.sh
+	tests/bench/milter_latency.sh BENCHMARKS
 # `make bench` also prints the milter's latency with the event log on and off
 # (tests/bench/milter_latency.sh; use a build without sanitizers).
 bench: bench-milter-latency
@@ -200,3 +200,27 @@ bench-milter-latency: milter/dmarc-milter$(EXEEXT) tests/eventlog/milter-load$(E
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	$(SHELL) $(top_srcdir)/tests/bench/milter_latency.sh
 .PHONY: bench-milter-latency
+
+# tests/hardening/: allocation failures injected into the parsers (a
+# link-time malloc wrapper, no change to lib/), DNS faults, hostile mail and
+# clients, the reporter under attack, least privilege (root only). SECURITY
+# says what they show. `make check-valgrind` (a build without sanitizers)
+# runs the milter suites under valgrind: tests/valgrind.sh.
+check_PROGRAMS += tests/hardening/oom_test
+tests_hardening_oom_test_SOURCES = tests/hardening/oom_test.c tests/unit/testlib.c
+tests_hardening_oom_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_hardening_oom_test_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+tests_hardening_oom_test_LDADD = $(TEST_CORE_LIBS)
+HARDENING_SUITES = tests/hardening/dns_faults.sh tests/hardening/hostile_mail.sh \
+	tests/hardening/reporter_hostile.sh tests/hardening/privilege.sh
+TESTS += tests/hardening/oom_test $(HARDENING_SUITES)
+dist_check_SCRIPTS += $(HARDENING_SUITES) tests/hardening/soak.sh tests/valgrind.sh
+EXTRA_DIST += tests/hardening/hardening-lib.sh tests/hardening/milter_client.py \
+	tests/hardening/dns_responder.py tests/hardening/make_hostile.py \
+	tests/hardening/milter.conf.in tests/hardening/faults.zone \
+	tests/hardening/reporter.zone tests/valgrind.supp SECURITY
+check-valgrind: all $(check_PROGRAMS)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(SHELL) $(top_srcdir)/tests/valgrind.sh '$(abs_top_builddir)'
+.PHONY: check-valgrind

@@ -7,9 +7,13 @@ message the milter reads correctly gets spf=pass and dmarc=pass from the
 client 192.0.2.10. With dkim-sign and the rsa2048 test key, dkim100.eml
 carries one valid signature among 99 bogus ones.
 """
+import base64
+import hashlib
 import os
+import re
 import subprocess
 import sys
+import time
 
 FROM = b"From: Alice <alice@aligned.example>\n"
 TAIL = b"To: carol@receiver.example\nDate: Tue, 02 Jan 2024 10:00:00 +0000\n"
@@ -25,6 +29,44 @@ def fake_sig(i, domain):
     return (b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s; s=s%d;\n"
             b"\th=from:to:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\n"
             b"\tb=Ym9ndXMgc2lnbmF0dXJlIG51bWJlciAlZA%03d==\n" % (domain, i, i))
+
+
+def relaxed_header(name, value):
+    """RFC 6376 §3.4.2 relaxed header canonicalization, without the CRLF."""
+    value = re.sub(rb"\r?\n", b"", value)
+    value = re.sub(rb"[ \t]+", b" ", value).strip(b" ")
+    return name.strip().lower() + b":" + value
+
+
+def relaxed_body(body):
+    """RFC 6376 §3.4.4 relaxed body canonicalization."""
+    lines = body.replace(b"\r\n", b"\n").split(b"\n")
+    lines = [re.sub(rb"[ \t]+", b" ", ln).rstrip(b" ") for ln in lines]
+    while lines and lines[-1] == b"":
+        lines.pop()
+    return b"".join(ln + b"\r\n" for ln in lines)
+
+
+def sign_custom(headers, body, hlist, key):
+    """A DKIM-Signature (relaxed/relaxed, rsa-sha256, d=aligned.example,
+    s=s2048) whose h= is exactly hlist, names of absent fields included:
+    a valid signature libopendkim's signer would never write. Signs with
+    openssl(1). headers: [(name, value)] top to bottom."""
+    bh = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest())
+    value = (b" v=1; a=rsa-sha256; c=relaxed/relaxed; d=aligned.example; s=s2048;"
+             b" t=%d; bh=%s; h=%s; b=" % (int(time.time()), bh, b":".join(hlist)))
+    used = set()
+    data = b""
+    for name in hlist:  # RFC 6376 §5.4.2: the last unused instance, bottom up
+        for i in range(len(headers) - 1, -1, -1):
+            if i not in used and headers[i][0].lower() == name.lower():
+                used.add(i)
+                data += relaxed_header(*headers[i]) + b"\r\n"
+                break
+    data += relaxed_header(b"DKIM-Signature", value)
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=data,
+                         stdout=subprocess.PIPE, check=True).stdout
+    return b"DKIM-Signature:" + value + base64.b64encode(sig) + b"\n"
 
 
 def main():
@@ -47,6 +89,22 @@ def main():
                                 "aligned.example", "--selector", "s2048"],
                                input=plain, stdout=subprocess.PIPE, check=True).stdout
     write(d, "dkim100.eml", sigs + plain)
+    # h= naming more fields than the message has. A valid signature that
+    # names absent fields (oversigning) must still pass; one that names
+    # every field, itself included, and more made libopendkim 2.11 write
+    # past a heap block (lib/dkim_verify.c pads the header list now).
+    if len(sys.argv) > 3:
+        hdrs = [(b"From", b" alice@aligned.example"), (b"Subject", b" oversigned")]
+        body = b"Hello, oversigned world.\n"
+        sig = sign_custom(hdrs, body, [b"From", b"Subject", b"Date", b"To", b"Cc", b"From"],
+                          sys.argv[3])
+        write(d, "oversign.eml", sig + b"".join(n + b":" + v + b"\n" for n, v in hdrs) +
+              b"\n" + body)
+    overrun = (b"DKIM-Signature: v=1; a=rsa-sha256; c=simple/simple; d=aligned.example;"
+               b" s=s2048; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;"
+               b" h=DKIM-Signature:From:To:Subject:Date:Message-ID; b=YWJjZA==\n")
+    write(d, "hoverrun.eml", overrun + b"From: alice@aligned.example\n\nbody\n")
+    write(d, "hoverrun3.eml", overrun + b"From: alice@aligned.example\nX-A: 1\n\nbody\n")
     # 50 From addresses in one field, and 50 From fields
     addrs = b", ".join(b"user%d@d%d.example" % (i, i) for i in range(49))
     write(d, "from50.eml", b"From: alice@aligned.example, " + addrs + b"\n" + TAIL +
