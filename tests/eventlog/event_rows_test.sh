@@ -1,6 +1,6 @@
 #!/bin/bash
 # event_rows_test.sh: every column of the event-log rows the milter writes for
-# the integration scenarios.
+# the integration scenarios, and the aggregate reports built from them.
 #
 # Reuses the integration suite's zone template, messages and configuration
 # template (tests/integration/, through tests/tools/milter-lib.sh), plus the
@@ -220,5 +220,51 @@ while IFS= read -r line; do
 	"# "*) echo "$line" ;;
 	esac
 done <"$TK_WORK/check.out"
+
+# Aggregate reports built by dmarc-reporter from these very rows (the
+# reporter issue: reports from events the milter wrote). The reporter never
+# reports the current day, so the rows are moved one day back first; then
+# every report must validate against its schema and count exactly the
+# messages that have a policy domain.
+REPORTER=$top_builddir/reporter/dmarc-reporter
+SCHEMAS=$top_srcdir/tests/reporter/schemas
+for inst in base rfc7489; do
+	db=$TK_WORK/$inst-events.db
+	xsd=$SCHEMAS/dmarc-2.0-aggregate.xsd
+	[ "$inst" = rfc7489 ] && xsd=$SCHEMAS/rfc7489-aggregate-nonamespace.xsd
+	if [ ! -x "$REPORTER" ] || ! command -v xmllint >/dev/null 2>&1; then
+		tk_skip "$inst: reports from the milter's events" "dmarc-reporter or xmllint missing"
+		continue
+	fi
+	"$PY" - "$db" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE events SET time = time - 86400, day = day - 1")
+db.commit()
+PYEOF
+	{ cat "$TK_WORK/$inst.conf"; printf 'ReportOrgName "Receiver Example"\nReportEmail dmarc-noreply@receiver.example\n'; } \
+		>"$TK_WORK/$inst-reporter.conf"
+	out=$TK_WORK/$inst-reports
+	"$REPORTER" -c "$TK_WORK/$inst-reporter.conf" --dry-run "$out" >"$TK_WORK/$inst-reporter.out" 2>&1
+	rc=$?
+	nrep=0
+	valid=0
+	total=0
+	for gz in "$out"/*.xml.gz; do
+		[ -e "$gz" ] || continue
+		nrep=$((nrep + 1))
+		gunzip -c "$gz" >"${gz%.gz}" &&
+			xmllint --noout --schema "$xsd" "${gz%.gz}" 2>>"$TK_WORK/$inst-xmllint.out" &&
+			valid=$((valid + 1))
+		total=$((total + $(sed -n 's/.*<count>\([0-9]*\)<\/count>.*/\1/p' "${gz%.gz}" |
+			awk '{ s += $1 } END { print s + 0 }')))
+	done
+	want=$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM events WHERE policy_domain IS NOT NULL").fetchone()[0])' "$db")
+	[ "$rc" -eq 0 ] && [ "$nrep" -gt 0 ] && [ "$valid" -eq "$nrep" ] && [ "$total" -eq "$want" ]
+	if ! tk_ok $? "$inst: $nrep reports from the milter's events validate ($(basename "$xsd")) and count all $want messages"; then
+		tk_diag "reporter exit $rc, $valid of $nrep valid, $total counted, $want events"
+		tk_diag "$(cat "$TK_WORK/$inst-reporter.out" "$TK_WORK/$inst-xmllint.out" 2>/dev/null | head -20)"
+	fi
+done
 
 tk_done
