@@ -18,6 +18,7 @@
 #define DKIM_FIELD_MAX     (1024 * 1024) /* one header field, after CRLF repair */
 #define DKIM_PAD_MAX       1000 /* padding fields added at EOH at most (see pad_headers) */
 #define DKIM_PAD_NAMES     4    /* candidate names for them */
+#define DKIM_PAD_WINDOW    32   /* longer than every pad name */
 
 struct dkim_verify_lib {
 	DKIM_LIB *dl;              /* shared by all threads */
@@ -676,38 +677,47 @@ static const char *const pad_names[DKIM_PAD_NAMES] = {
 	"X-DMARC-Milter-Pad-2", "X-DMARC-Milter-Pad-3",
 };
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* Notes what a DKIM-Signature value means for padding: an upper bound of
  * its h= names (every ':' of the value, plus one) and the pad names that
  * occur in it, folding white space removed, in any case. */
 static void note_hlist(struct dkim_verify_msg *v, const char *val, size_t len)
 {
-	size_t colons = 0;
-	char squeezed[64];
-	size_t n = 0;
+	/* One pass over the non-blank bytes (this runs for every signature
+	 * of every message): the last DKIM_PAD_WINDOW of them are kept in a
+	 * ring, and a pad name is compared only where its last character
+	 * occurs. Every pad name is shorter than the window. */
+	char ring[DKIM_PAD_WINDOW];
+	size_t colons = 0, seen = 0, plens[DKIM_PAD_NAMES];
 
-	for (size_t i = 0; i < len; i++)
-		if (val[i] == ':')
+	for (size_t k = 0; k < DKIM_PAD_NAMES; k++)
+		plens[k] = strlen(pad_names[k]);
+	for (size_t i = 0; i < len; i++) {
+		char c = val[i];
+		if (c == ':')
 			colons++;
-	if (colons + 1 > v->hlist_max)
-		v->hlist_max = colons + 1;
-	for (size_t k = 0; k < DKIM_PAD_NAMES; k++) {
-		size_t plen = strlen(pad_names[k]);
-		n = 0;
-		for (size_t i = 0; i < len; i++) {
-			if (is_wsp(val[i]) || val[i] == '\r' || val[i] == '\n')
+		if (is_wsp(c) || c == '\r' || c == '\n')
+			continue;
+		ring[seen % DKIM_PAD_WINDOW] = c;
+		seen++;
+		for (size_t k = 0; k < DKIM_PAD_NAMES; k++) {
+			const char *name = pad_names[k];
+			size_t plen = plens[k], j = 0;
+			if (seen < plen || ascii_lower(c) != ascii_lower(name[plen - 1]))
 				continue;
-			/* a sliding window of the last plen non-blank bytes */
-			if (n == plen) {
-				memmove(squeezed, squeezed + 1, plen - 1);
-				n--;
-			}
-			squeezed[n++] = val[i];
-			if (n == plen && strncasecmp(squeezed, pad_names[k], plen) == 0) {
+			while (j < plen && ascii_lower(ring[(seen - plen + j) % DKIM_PAD_WINDOW]) ==
+					   ascii_lower(name[j]))
+				j++;
+			if (j == plen)
 				v->pad_listed |= 1u << k;
-				break;
-			}
 		}
 	}
+	if (colons + 1 > v->hlist_max)
+		v->hlist_max = colons + 1;
 }
 
 /* Feeds padding fields so that no h= can name more fields than there are

@@ -15,6 +15,10 @@
  * verifies with them and frees its reference), so sharing one between
  * threads is safe.
  *
+ * This is a deliberate exception to our rule of no global mutable state: a
+ * stand-in for a libcrypto function cannot be handed a context, so the table
+ * is process-wide, behind its own mutex. Deleting keycache.[ch] (and the
+ * keycache_shutdown() call) restores libcrypto's own function unchanged.
  * Limits: KEYCACHE_SLOTS keys (direct-mapped; a collision replaces the older
  *   key), keys of at most KEYCACHE_MAX_DER octets (larger ones are decoded
  *   every time). Thread safety: one mutex around the table.

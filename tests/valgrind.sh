@@ -15,7 +15,8 @@
 #    slower).
 # A run fails on any memcheck error (invalid read or write, use of
 # uninitialised memory, bad free) and on any definitely or indirectly lost
-# block; the valgrind logs stay in the work directory it names. Prints TAP
+# block; the valgrind logs stay in the work directory it names when something
+# failed (VG_KEEP=yes: always). Prints TAP
 # lines and ends with "N passed, M failed". Takes a few minutes; not part of
 # `make check`.
 set -u
@@ -99,6 +100,10 @@ for f in $bad; do
 done
 
 echo "1..$n"
-echo "# logs in $work"
+if [ "$failed" = 0 ] && [ "${VG_KEEP:-}" != yes ]; then
+	rm -rf "$work"
+else
+	echo "# logs in $work"
+fi
 echo "$((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]

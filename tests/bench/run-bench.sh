@@ -76,7 +76,10 @@ if [ "$quick" = yes ]; then
 	corpus_n=60 big_conns=0 paced_n=0
 fi
 : "${messages:=4000}"
-chain_messages=$((messages / 2))
+# The chain answers about 46 messages/s per 4 connections (see BENCHMARKS):
+# fewer messages keep its runs short; CPU per message needs no more.
+chain_messages=$((messages / 4))
+chain_paced_n=$((paced_n * 2 / 5))
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "run-bench.sh: $*"; exit 1; }
@@ -117,11 +120,16 @@ DNS_WORKDIR=$WORK/dns
 trap cleanup EXIT
 trap 'exit 129' HUP INT TERM
 
+# free_port: a port for a filter to listen on, below the ephemeral range:
+# the benchmark opens tens of thousands of client connections, whose ports
+# stay in TIME_WAIT for a minute and cannot be bound meanwhile.
 free_port() {
-	local p
+	local p lo
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 12000 ] || lo=32768
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 41000))
-		ss -Hlnt 2>/dev/null | awk '{print $4}' | grep -q "[:.]$p\$" || break
+		p=$((10000 + RANDOM % (lo - 10000)))
+		ss -Hant 2>/dev/null | awk '{ print $4 }' | grep -q "[:.]$p\$" || break
 	done
 	echo "$p"
 }
@@ -182,7 +190,15 @@ done <"$WORK/corpus/plan"
 if [ "$chain" = yes ] && [ "$(id -u)" = 0 ]; then
 	export DNS_PORT_TRY=53
 fi
-dns_start "$WORK/corpus/bench.zone" >/dev/null
+for attempt in 1 2 3; do
+	dns_start "$WORK/corpus/bench.zone" >/dev/null
+	[ -z "${DNS_PORT_TRY:-}" ] || [ "$DNS_PORT" = 53 ] || [ "$attempt" = 3 ] && break
+	# Port 53 was busy (another test's server, one still shutting down):
+	# try again shortly, then go on without the chain.
+	log "DNS server: port 53 busy (attempt $attempt); got $DNS_PORT"
+	dns_stop
+	sleep 3
+done
 log "DNS server on $DNS_SERVER"
 
 failed=0
@@ -195,7 +211,10 @@ field() {
 
 # run_bench LABEL N CONNS "OPTIONS" SPEC... -- PID...: one measured run with
 # the client options given (-m, -R, -X); prints the client's "result" line
-# plus dns_queries=, instr= (perf) and rc= (also kept in $WORK/LABEL.out).
+# plus dns_queries=, instr= and rc= (also kept in $WORK/LABEL.out). The
+# instructions are counted (perf stat) only when COUNT_INSTR=yes: counting
+# makes every context switch dearer (about +40% CPU time for dmarc-milter),
+# so it gets runs of its own, apart from those that measure CPU time.
 run_bench() {
 	local label=$1 n=$2 c=$3 extra=$4 specs=() pids=() q0 q1 ppid= instr=-1 rc
 	shift 4
@@ -203,7 +222,7 @@ run_bench() {
 	shift
 	for p in "$@"; do pids+=(-p "$p"); done
 	q0=$(dns_queries)
-	if [ "$perf_ok" = yes ]; then
+	if [ "$perf_ok" = yes ] && [ "${COUNT_INSTR:-}" = yes ]; then
 		perf stat -x, -e instructions -p "$(IFS=,; echo "$*")" -o "$WORK/$label.perf" \
 			>/dev/null 2>&1 &
 		ppid=$!
@@ -233,9 +252,10 @@ record() {
 
 # ---- 3. dmarc-milter ------------------------------------------------------------
 start_milter() {
-	local port
-	port=$(free_port)
-	cat >"$WORK/milter.conf" <<EOF
+	local port attempt
+	for attempt in 1 2 3; do
+		port=$(free_port)
+		cat >"$WORK/milter.conf" <<EOF
 AuthservID mx.receiver.example
 Socket inet:$port@127.0.0.1
 Background no
@@ -244,11 +264,17 @@ LogLevel info
 Nameservers $DNS_SERVER
 EventDatabase $WORK/events.db
 EOF
-	"$MILTER" -f -c "$WORK/milter.conf" </dev/null >"$WORK/milter.out" 2>"$WORK/milter.log" &
-	MILTER_PID=$!
-	PIDS_TO_STOP+=("$MILTER_PID")
-	MILTER_SPEC="inet:$port@127.0.0.1"
-	wait_listen "$port" "$MILTER_PID" dmarc-milter || { tail "$WORK/milter.log" >&2; exit 1; }
+		"$MILTER" -f -c "$WORK/milter.conf" </dev/null >"$WORK/milter.out" \
+			2>"$WORK/milter.log" &
+		MILTER_PID=$!
+		PIDS_TO_STOP+=("$MILTER_PID")
+		MILTER_SPEC="inet:$port@127.0.0.1"
+		wait_listen "$port" "$MILTER_PID" dmarc-milter && return 0
+		tail -n 5 "$WORK/milter.log" >&2
+		stop_pid "$MILTER_PID"
+		log "run-bench.sh: dmarc-milter start-up failed (attempt $attempt; a port taken?)"
+	done
+	die "dmarc-milter did not start"
 }
 start_milter
 log "dmarc-milter pid $MILTER_PID on $MILTER_SPEC; warming the cache"
@@ -263,22 +289,28 @@ if [ "$long" -gt 0 ]; then
 	exit "$rc"
 fi
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for c in $conns; do
-	perf_pid=
-	if [ "${BENCH_PERF:-}" = yes ] && [ "$c" = 32 ] && [ "$perf_ok" = yes ]; then
-		perf record -F 2000 --call-graph dwarf,16384 -o "$WORK/perf-ours.data" \
-			-p "$MILTER_PID" >/dev/null 2>&1 &
-		perf_pid=$!
-		sleep 0.5
-	fi
 	record "ours.$c" "$(run_bench "ours-c$c" "$messages" "$c" "-m 1" "$MILTER_SPEC" -- \
 		"$MILTER_PID")"
-	if [ -n "$perf_pid" ]; then
-		kill -INT "$perf_pid"
-		wait "$perf_pid"
-		log "perf data: $WORK/perf-ours.data"
-	fi
 done
+# Instructions per message: one more 32-connection run, counted by perf.
+if [ "$perf_ok" = yes ]; then
+	R[ours.instr]=$(COUNT_INSTR=yes run_bench ours-instr "$((messages / 4))" 32 "-m 1" \
+		"$MILTER_SPEC" -- "$MILTER_PID")
+fi
+# BENCH_PERF=yes: a profile of one more 32-connection run (not one of the
+# measured ones: sampling costs CPU).
+if [ "${BENCH_PERF:-}" = yes ] && command -v perf >/dev/null; then
+	perf record -F 2000 --call-graph dwarf,16384 -o "$WORK/perf-ours.data" \
+		-p "$MILTER_PID" >/dev/null 2>&1 &
+	perf_pid=$!
+	sleep 0.5
+	run_bench ours-perf "$messages" 32 "-m 1" "$MILTER_SPEC" -- "$MILTER_PID" >/dev/null
+	kill -INT "$perf_pid"
+	wait "$perf_pid"
+	log "perf data: $WORK/perf-ours.data (perf report -i ... --no-children)"
+fi
 if [ "$paced_n" -gt 0 ]; then
 	record ours.paced "$(run_bench ours-paced "$paced_n" 4 "-m 1 -R $pace" "$MILTER_SPEC" -- \
 		"$MILTER_PID")"
@@ -305,6 +337,10 @@ if [ -x "$NULLM" ] && [ "$quick" = no ]; then
 			record "null.$c" "$(run_bench "null-c$c" "$messages" "$c" "-m 1 -X" \
 				"inet:$port@127.0.0.1" -- "$NULL_PID")"
 		done
+		if [ "$perf_ok" = yes ]; then
+			R[null.instr]=$(COUNT_INSTR=yes run_bench null-instr "$((messages / 4))" 32 \
+				"-m 1 -X" "inet:$port@127.0.0.1" -- "$NULL_PID")
+		fi
 	fi
 	stop_pid "$NULL_PID"
 fi
@@ -369,10 +405,24 @@ EOF
 		sh "$WORK/resolv.conf" "$WORK/opendmarc.conf" </dev/null >"$WORK/opendmarc.log" 2>&1 &
 	DMARC_PID=$!
 	PIDS_TO_STOP+=("$DMARC_PID")
-	wait_listen "$kport" "$DKIM_PID" opendkim || { cat "$WORK/opendkim.log" >&2; return 1; }
-	wait_listen "$mport" "$DMARC_PID" opendmarc || { cat "$WORK/opendmarc.log" >&2; return 1; }
 	DKIM_SPEC="inet:$kport@127.0.0.1"
 	DMARC_SPEC="inet:$mport@127.0.0.1"
+	wait_listen "$kport" "$DKIM_PID" opendkim && wait_listen "$mport" "$DMARC_PID" opendmarc &&
+		return 0
+	cat "$WORK/opendkim.log" "$WORK/opendmarc.log" >&2
+	stop_pid "$DKIM_PID"
+	stop_pid "$DMARC_PID"
+	return 1
+}
+
+# start_chain_retry: start_chain, again with other ports if one was taken.
+start_chain_retry() {
+	local attempt
+	for attempt in 1 2 3; do
+		start_chain && return 0
+		log "run-bench.sh: chain start-up failed (attempt $attempt; a port taken?)"
+	done
+	return 1
 }
 
 if [ "$chain" = yes ]; then
@@ -381,7 +431,7 @@ if [ "$chain" = yes ]; then
 			"OpenDMARC could not reach it; chain skipped"
 	elif ! command -v unshare >/dev/null; then
 		log "unshare(1) missing: chain skipped"
-	elif install_chain && start_chain; then
+	elif install_chain && start_chain_retry; then
 		chain_ok=yes
 		log "opendkim pid $DKIM_PID on $DKIM_SPEC, opendmarc pid $DMARC_PID on $DMARC_SPEC"
 		run_bench chain-warmup "$corpus_n" 4 "-m 1" "$DKIM_SPEC" "$DMARC_SPEC" -- \
@@ -390,8 +440,12 @@ if [ "$chain" = yes ]; then
 			record "chain.$c" "$(run_bench "chain-c$c" "$chain_messages" "$c" "-m 1" \
 				"$DKIM_SPEC" "$DMARC_SPEC" -- "$DKIM_PID" "$DMARC_PID")"
 		done
+		if [ "$perf_ok" = yes ]; then
+			R[chain.instr]=$(COUNT_INSTR=yes run_bench chain-instr "$chain_messages" 32 \
+				"-m 1" "$DKIM_SPEC" "$DMARC_SPEC" -- "$DKIM_PID" "$DMARC_PID")
+		fi
 		if [ "$paced_n" -gt 0 ]; then
-			record chain.paced "$(run_bench chain-paced "$paced_n" 4 "-m 1 -R $pace" \
+			record chain.paced "$(run_bench chain-paced "$chain_paced_n" 4 "-m 1 -R $pace" \
 				"$DKIM_SPEC" "$DMARC_SPEC" -- "$DKIM_PID" "$DMARC_PID")"
 		fi
 		chain_hwm_k=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DKIM_PID/status")
@@ -440,8 +494,6 @@ section() {
 		tcpu=$(per1000 "$t")
 		row "CPU-seconds / 1000 messages" "$ocpu" "$tcpu ($(per1000 "$t" 0) + $(per1000 "$t" 1))" \
 			"$(ratio "$tcpu" "$ocpu")"
-		row "instructions / message" "$(instr "$o")" "$(instr "$t")" \
-			"$(ratio "$(instr "$t" | tr -d ' M')" "$(instr "$o" | tr -d ' M')")"
 		row "messages / second" "$(field "$o" msgs_per_sec)" "$(field "$t" msgs_per_sec)" \
 			"$(ratio "$(field "$o" msgs_per_sec)" "$(field "$t" msgs_per_sec)")"
 		for p in p50 p90 p99; do
@@ -453,7 +505,6 @@ section() {
 			"$(field "$t" errors) / $(field "$t" mismatches)" ""
 	else
 		row "CPU-seconds / 1000 messages" "$ocpu" "-" ""
-		row "instructions / message" "$(instr "$o")" "-" ""
 		row "messages / second" "$(field "$o" msgs_per_sec)" "-" ""
 		for p in p50 p90 p99; do row "latency $p (ms)" "$(field "$o" ${p}_ms)" "-" ""; done
 		row "DNS queries / message" "$(perq "$o")" "-" ""
@@ -478,6 +529,16 @@ if [ "$big_conns" -gt 0 ]; then
 	row "latency p50 / p99 (ms)" "$(field "$o" p50_ms) / $(field "$o" p99_ms)" "" ""
 	row "errors / unexpected results" "$(field "$o" errors) / $(field "$o" mismatches)" "" ""
 fi
+if [ -n "${R[ours.instr]:-}" ]; then
+	echo " instructions / message (perf stat, a separate 32-connection run)"
+	o=${R[ours.instr]} t=${R[chain.instr]:-}
+	if [ -n "$t" ]; then
+		row "all filter processes" "$(instr "$o")" "$(instr "$t")" \
+			"$(ratio "$(instr "$t" | tr -d ' M')" "$(instr "$o" | tr -d ' M')")"
+	else
+		row "all filter processes" "$(instr "$o")" "-" ""
+	fi
+fi
 echo " memory"
 if [ "$chain_ok" = yes ]; then
 	row "peak RSS (VmHWM)" "$(mb "$ours_hwm")" \
@@ -490,11 +551,13 @@ if [ -n "${R[null.32]:-}${R[null.4]:-}" ]; then
 	for c in $conns; do
 		[ -n "${R[null.$c]:-}" ] || continue
 		row "CPU-s / 1000 msgs, $c connections" "$(per1000 "${R[null.$c]}")" "" ""
-		row "instructions / message" "$(instr "${R[null.$c]}")" "" ""
 	done
+	[ -n "${R[null.instr]:-}" ] && row "instructions / message" "$(instr "${R[null.instr]}")" "" ""
 fi
 echo " CPU: utime+stime of the filter processes, all threads (chain: opendkim + opendmarc)."
 echo " Ratios: chain / dmarc-milter (messages per second: dmarc-milter / chain)."
-echo " Event log rows written by dmarc-milter: $events. Run time $(($(date +%s) - t_start)) s;" \
+echo " Event log rows written by dmarc-milter: $events. Load average before the runs" \
+	"$load_before, after $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine" \
+	"inflates CPU time and latency). Run time $(($(date +%s) - t_start)) s;" \
 	"$failed runs with errors."
 [ "$failed" = 0 ]

@@ -99,7 +99,8 @@ done
 
 # run_target N T: builds and runs one target; prints its TAP line.
 run_target() {
-	local n=$1 t=$2 bin="$out/fuzz_$t" extra="" env=()
+	local n=$1 t=$2
+	local bin="$out/fuzz_$t" extra="" env=()
 	local cflags_t="$cflags" libs_t="$libs" opts=()
 	case $t in
 	milter_*)
@@ -107,6 +108,7 @@ run_target() {
 			{ echo "not ok $n - fuzz_$t: milter/ does not build (see $out/obj/milter.build.log)"; return 1; }
 		extra=$milter_objs
 		cflags_t="$cflags -I$top/milter"
+		libs_t="$libs $(pkg-config --libs libssl libcrypto)" # milter/keycache.c
 		if [ -z "$dns_port" ]; then
 			echo "ok $n - fuzz_$t # SKIP no test DNS server (unbound and openssl needed; see $out/dns.log)"
 			return 0

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # hardening-lib.sh: helpers shared by the bash TAP suites in tests/hardening/.
 # Source it after tests/tools/milter-lib.sh (tk_* helpers: work dir, TAP
 # lines, milter instances).
