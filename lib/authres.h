@@ -46,7 +46,9 @@
 #define AUTHRES_REASON_MAX  200  /* bytes of reason text kept in a comment */
 #define AUTHRES_B_PREFIX    12   /* chars of DKIM b= reported (RFC 6008 §4) */
 #define AUTHRES_FOLD_COLUMN 78   /* RFC 5322 §2.1.1 SHOULD line length */
-#define AUTHRES_MAX_LEN     8192 /* bound for one built header value */
+#define AUTHRES_MAX_LEN     60000 /* bound for one built header value: room
+				      for 100 signatures with their reasons,
+				      under libmilter's 64 KiB packet */
 
 /* SES-style verdict words. */
 enum authres_verdict {

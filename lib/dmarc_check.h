@@ -94,7 +94,8 @@
 #include "strbuf.h"
 
 #define DMARC_CHECK_MAX_AUTHORS 16    /* author domains evaluated per message */
-#define DMARC_CHECK_MAX_DKIM 32       /* DKIM signatures looked at per message */
+#define DMARC_CHECK_MAX_DKIM 100      /* DKIM signatures looked at per message: the
+					 most DKIMMaxSignatures allows */
 #define DMARC_CHECK_MAX_ORG_WALKS 16  /* distinct org-domain lookups per message */
 
 struct dmarc_check_options {
