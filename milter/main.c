@@ -221,6 +221,16 @@ static void drain(void)
 			DRAIN_TIMEOUT_SEC);
 }
 
+/* The signals the main thread takes: reload (HUP, USR1) and stop (TERM, INT). */
+static void milter_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
 /* The main thread waits for signals while libmilter runs in its own thread.
  * libmilter's signal thread would stop the filter on SIGHUP; milter/sigshim.c
  * hides SIGHUP from it, so SIGHUP and SIGUSR1 both reach us and reload.
@@ -228,11 +238,7 @@ static void drain(void)
 static void signal_loop(const char *path, bool foreground)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	milter_signals(&set);
 	while (!atomic_load(&milter_done)) {
 		struct timespec tick = { 1, 0 };
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -294,11 +300,7 @@ static int run_daemon(const struct options *o, struct config *cfg)
 	 * the main thread takes them, with sigtimedwait. A thread that left
 	 * SIGTERM unblocked would die of it before the event queue is flushed. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	milter_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	char *conf_socket = strdup(cfg->socket), *pid_file = strdup(cfg->pid_file);
