@@ -80,7 +80,7 @@ EXTRA_DIST += tests/unit/config
 TESTS += tests/integration/milter_test.sh tests/e2e/postfix_test.sh
 dist_check_SCRIPTS += tests/integration/milter_test.sh tests/e2e/postfix_test.sh
 EXTRA_DIST += tests/integration/example.zone.in tests/integration/milter.conf.in \
-	tests/integration/messages tests/tools/milter-lib.sh tests/tools/authres-check.py
+	tests/integration/messages tests/tools/milter-lib.sh tests/tools/postfix-lib.sh tests/tools/authres-check.py
 
 # lib/resolver against the loopback test DNS server (tests/dns/); the program
 # runs from the script, which starts the server.
