@@ -36,25 +36,8 @@ tk_setup dmarc-milter-e2e
 pf_setup "$TK_WORK"
 mkdir -p "$TK_WORK/msg"
 
-if ! tk_zone_from_template "$top_srcdir/tests/integration/example.zone.in" "$TK_WORK/example.zone"; then
-	echo "Bail out! cannot build the zone file"
-	exit 99
-fi
-DNS_NO_TRAP=yes
-DNS_WORKDIR=$TK_WORK/dns
-. "$top_srcdir/tests/dns/dns-lib.sh"
-cleanup() {
-	local name
-	pf_stop
-	for name in "${!TK_PID[@]}"; do
-		tk_milter_kill "$name"
-	done
-	dns_stop
-}
-trap cleanup EXIT
-TK_CLEANUP=cleanup
-trap 'exit 129' HUP INT TERM
-dns_start "$TK_WORK/example.zone"
+TK_EXTRA_CLEANUP=pf_stop
+tk_dns_start "$top_srcdir/tests/integration/example.zone.in"
 
 # The milter: the client is 127.0.0.1, so IgnoreHosts must not cover it.
 if ! tk_milter_start milter "$top_srcdir/tests/integration/milter.conf.in" \
@@ -97,16 +80,7 @@ send() {
 
 # delivered NAME: the delivered file of scenario NAME (waits up to 30 s).
 delivered() {
-	local i f
-	for i in $(seq 1 300); do
-		f=$(grep -l "^Subject: e2e $1\$" "$MAILDIR"/new/* 2>/dev/null | head -n 1)
-		if [ -n "$f" ]; then
-			echo "$f"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	pf_delivered "^Subject: e2e $1\$"
 }
 
 # headers FILE: the header section, folded lines joined (RFC 5322 §2.2.3).

@@ -41,24 +41,7 @@ MSG_SECONDS=${HX_MSG_SECONDS:-20}
 MAX_RSS_MB=${HX_MAX_RSS_MB:-256}
 
 tk_setup dmarc-hardening-mail
-if ! tk_zone_from_template "$top_srcdir/tests/integration/example.zone.in" "$TK_WORK/example.zone"; then
-	echo "Bail out! cannot build the zone file (tests/keys/make-dns-records.sh)"
-	exit 99
-fi
-DNS_NO_TRAP=yes
-DNS_WORKDIR=$TK_WORK/dns
-. "$top_srcdir/tests/dns/dns-lib.sh"
-cleanup() {
-	local name
-	for name in "${!TK_PID[@]}"; do
-		tk_milter_kill "$name"
-	done
-	dns_stop
-}
-trap cleanup EXIT
-TK_CLEANUP=cleanup
-trap 'exit 129' HUP INT TERM
-dns_start "$TK_WORK/example.zone"
+tk_dns_start "$top_srcdir/tests/integration/example.zone.in"
 
 if ! "$HX_PY" "$HX_DIR/make_hostile.py" "$TK_WORK/msg" "$TK_SIGN" "$TK_KEYS/rsa2048.key" \
 	2>"$TK_WORK/make.err"; then

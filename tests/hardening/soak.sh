@@ -33,24 +33,14 @@ done
 
 tk_setup dmarc-soak
 mkdir -p "$TK_WORK/msg" "$TK_WORK/count"
-if ! tk_zone_from_template "$top_srcdir/tests/integration/example.zone.in" "$TK_WORK/example.zone"; then
-	echo "Bail out! cannot build the zone file"
-	exit 99
-fi
-DNS_NO_TRAP=yes
-DNS_WORKDIR=$TK_WORK/dns
-. "$top_srcdir/tests/dns/dns-lib.sh"
 cpids=()
-cleanup() {
-	local p name
+# the load clients, stopped with everything else (tk_cleanup)
+stop_clients() {
+	local p
 	for p in "${cpids[@]}"; do kill "$p" 2>/dev/null; done
-	for name in "${!TK_PID[@]}"; do tk_milter_kill "$name"; done
-	dns_stop
 }
-trap cleanup EXIT
-TK_CLEANUP=cleanup
-trap 'exit 129' HUP INT TERM
-dns_start "$TK_WORK/example.zone"
+TK_EXTRA_CLEANUP=stop_clients
+tk_dns_start "$top_srcdir/tests/integration/example.zone.in"
 
 sed -e 's/^LogLevel .*/LogLevel warning/' "$HX_DIR/milter.conf.in" >"$TK_WORK/soak.conf.in"
 if ! tk_milter_start soak "$TK_WORK/soak.conf.in" "Nameservers=$DNS_SERVER"; then

@@ -32,24 +32,7 @@ PY=$(tk_authres_py) || PY=
 
 tk_setup dmarc-milter-it
 mkdir -p "$TK_WORK/msg" "$TK_WORK/out"
-if ! tk_zone_from_template "$here/example.zone.in" "$TK_WORK/example.zone"; then
-	echo "Bail out! cannot build the zone file (tests/keys/make-dns-records.sh)"
-	exit 99
-fi
-DNS_NO_TRAP=yes
-DNS_WORKDIR=$TK_WORK/dns
-. "$top_srcdir/tests/dns/dns-lib.sh"
-cleanup() {
-	local name
-	for name in "${!TK_PID[@]}"; do
-		tk_milter_kill "$name"
-	done
-	dns_stop
-}
-trap cleanup EXIT
-TK_CLEANUP=cleanup
-trap 'exit 129' HUP INT TERM
-dns_start "$TK_WORK/example.zone"
+tk_dns_start "$here/example.zone.in"
 
 # Configuration variants: one milter instance each. 192.0.2.99 is the only
 # ignored host, so loopback and every other scenario client is looked at.

@@ -71,16 +71,7 @@ EOF
 
 # delivered SUBJECT-PART: the delivered message whose Subject has it (30 s).
 delivered() {
-	local i f
-	for i in $(seq 1 300); do
-		f=$(grep -l "^Subject: Report Domain: $1 " "$MAILDIR"/new/* 2>/dev/null | head -n 1)
-		if [ -n "$f" ]; then
-			echo "$f"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	pf_delivered "^Subject: Report Domain: $1 "
 }
 
 # check_message LABEL FILE DOMAIN TO: subject, parts, attachment, XML.

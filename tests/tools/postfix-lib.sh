@@ -10,6 +10,8 @@
 #                              master.cf, starts Postfix (another port when
 #                              the first is taken), sets PF_PORT; on failure
 #                              prints the log tail as "# " lines, returns 1
+#   pf_delivered REGEX         the first delivered file with a line matching
+#                              REGEX (grep -E), waiting up to 30 s
 #   pf_stop                    stops (or aborts) the instance if it runs
 
 PF_STARTED=no
@@ -122,6 +124,19 @@ pf_start() {
 		sleep 0.1
 	done
 	return 0
+}
+
+pf_delivered() {
+	local i f
+	for i in $(seq 1 300); do
+		f=$(grep -lE "$1" "$MAILDIR"/new/* 2>/dev/null | head -n 1)
+		if [ -n "$f" ]; then
+			echo "$f"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 pf_stop() {

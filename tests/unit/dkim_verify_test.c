@@ -240,19 +240,6 @@ static const char *body_for(enum mutation m)
 	}
 }
 
-static bool has(const char *s, const char *sub)
-{
-	return s != NULL && strstr(s, sub) != NULL;
-}
-
-/* Reasons end up in header comments: printable ASCII only. */
-static bool ascii(const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return false;
-	return s != NULL;
-}
 
 static void run_case(const struct dcase *k)
 {
@@ -274,11 +261,11 @@ static void run_case(const struct dcase *k)
 		const struct dkim_sig_result *e = &out.sigs[k->nsig - 1 - i];
 		gl += (size_t)snprintf(got + gl, sizeof got - gl, "%s%s", i ? "," : "",
 				       auth_dkim_name(e->result));
-		if (e->result != k->want[i] || !ascii(e->reason))
+		if (e->result != k->want[i] || !t_ascii(e->reason))
 			ok = false;
 	}
 	const struct dkim_sig_result *first = out.count == k->nsig ? &out.sigs[k->nsig - 1] : NULL;
-	if (first != NULL && k->want_reason != NULL && !has(first->reason, k->want_reason))
+	if (first != NULL && k->want_reason != NULL && !t_has(first->reason, k->want_reason))
 		ok = false;
 	if (first != NULL && k->want_bits != 0 && first->key_bits != k->want_bits)
 		ok = false;
@@ -367,7 +354,7 @@ static void test_max_signatures(void)
 			pass++;
 		if (out.sigs[i].result == AUTH_DKIM_NONE && i >= 10) {
 			none++;
-			reason_ok = reason_ok && has(out.sigs[i].reason,
+			reason_ok = reason_ok && t_has(out.sigs[i].reason,
 						     "not evaluated: over DKIMMaxSignatures");
 		}
 		b_ok = b_ok && out.sigs[i].b != NULL && strlen(out.sigs[i].b) >= 12;
@@ -517,7 +504,7 @@ static void test_config_and_budget(struct resolver *res)
 		size_t n1 = assemble(one, sigs, 1, NULL);
 		verify_with(lib2, one, n1, base_body, 0, 0, &out);
 		t_check(out.count == 1 && out.sigs[0].result == AUTH_DKIM_FAIL &&
-			has(out.sigs[0].reason, "DKIMMinKeyBits 2048"),
+			t_has(out.sigs[0].reason, "DKIMMinKeyBits 2048"),
 			"DKIMMinKeyBits 2048: 1024-bit key fails", "got %s \"%s\"",
 			out.count ? auth_dkim_name(out.sigs[0].result) : "-",
 			out.count ? out.sigs[0].reason : "");
@@ -553,7 +540,7 @@ static void test_config_and_budget(struct resolver *res)
 	/* A spent budget: no key lookup, temperror. */
 	verify_with(vlib, fields, n, base_body, 0, resolver_now_ms(), &out);
 	t_check(out.count == 2 && out.sigs[0].result == AUTH_DKIM_TEMPERROR &&
-		out.sigs[1].result == AUTH_DKIM_TEMPERROR && has(out.sigs[0].reason, "budget"),
+		out.sigs[1].result == AUTH_DKIM_TEMPERROR && t_has(out.sigs[0].reason, "budget"),
 		"deadline passed -> temperror for every signature", "got %s \"%s\"",
 		out.count ? auth_dkim_name(out.sigs[0].result) : "-",
 		out.count ? out.sigs[0].reason : "");
@@ -567,7 +554,7 @@ static void test_config_and_budget(struct resolver *res)
 		nofrom[m++] = base_headers[i];
 	verify_with(vlib, nofrom, m, base_body, 0, 0, &out);
 	t_check(out.count == 1 && out.sigs[0].result == AUTH_DKIM_PERMERROR &&
-		has(out.sigs[0].reason, "from"),
+		t_has(out.sigs[0].reason, "from"),
 		"no From field -> permerror with reason", "got %s \"%s\"",
 		out.count ? auth_dkim_name(out.sigs[0].result) : "-",
 		out.count ? out.sigs[0].reason : "");

@@ -121,19 +121,6 @@ static const struct spf_case cases[] = {
 	 SPF_CHECK_SCOPE_MFROM, NULL, "not an IP address"},
 };
 
-static bool has(const char *s, const char *sub)
-{
-	return s != NULL && strstr(s, sub) != NULL;
-}
-
-/* Reasons end up in header comments: printable ASCII only. */
-static bool ascii(const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return false;
-	return s != NULL;
-}
 
 static void run_case(struct spf_checker *c, const struct spf_case *k)
 {
@@ -145,10 +132,10 @@ static void run_case(struct spf_checker *c, const struct spf_case *k)
 	else
 		r = spf_check_mailfrom(c, k->ip, k->helo, k->from, 0, &out);
 	bool ok = r == k->want && out.result == r && out.scope == k->want_scope &&
-		  ascii(out.reason) &&
+		  t_ascii(out.reason) &&
 		  (k->want_domain == NULL || (out.domain != NULL &&
 					      strcmp(out.domain, k->want_domain) == 0)) &&
-		  (k->want_reason == NULL || has(out.reason, k->want_reason));
+		  (k->want_reason == NULL || t_has(out.reason, k->want_reason));
 	t_check(ok, k->label, "got %s/%s domain=%s reason=\"%s\", want %s/%s domain=%s reason~\"%s\"",
 		auth_spf_name(r), spf_check_scope_name(out.scope),
 		out.domain ? out.domain : "(null)", out.reason ? out.reason : "(null)",
@@ -226,7 +213,7 @@ int main(void)
 	struct spf_outcome out;
 	spf_check_mailfrom(c, GOOD, H, "<Someone@IP4Pass.spf.example>", 0, &out);
 	t_str("sender address kept as given", out.sender, "Someone@IP4Pass.spf.example");
-	t_true("Received-SPF value from libspf2", has(out.received_spf, "client-ip=192.0.2.10"));
+	t_true("Received-SPF value from libspf2", t_has(out.received_spf, "client-ip=192.0.2.10"));
 	t_int("terms counted (none for ip4)", out.terms, 0);
 	spf_outcome_clear(&out);
 
@@ -256,7 +243,7 @@ int main(void)
 
 	/* A spent budget stops the check before any query. */
 	spf_check_mailfrom(c, GOOD, H, "a@ip4pass.spf.example", resolver_now_ms(), &out);
-	t_check(out.result == AUTH_SPF_TEMPERROR && has(out.reason, "budget"),
+	t_check(out.result == AUTH_SPF_TEMPERROR && t_has(out.reason, "budget"),
 		"deadline already passed -> temperror", "got %s \"%s\"",
 		auth_spf_name(out.result), out.reason ? out.reason : "(null)");
 	spf_outcome_clear(&out);

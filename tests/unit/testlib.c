@@ -43,6 +43,19 @@ bool t_true(const char *label, bool cond)
 	return t_check(cond, label, "condition is false");
 }
 
+bool t_has(const char *s, const char *sub)
+{
+	return s != NULL && strstr(s, sub) != NULL;
+}
+
+bool t_ascii(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return s != NULL;
+}
+
 void t_note(const char *fmt, ...)
 {
 	va_list ap;

@@ -20,6 +20,13 @@ bool t_str(const char *label, const char *got, const char *want);
 bool t_int(const char *label, long long got, long long want);
 bool t_true(const char *label, bool cond);
 
+/* True when s is not NULL and contains sub. */
+bool t_has(const char *s, const char *sub);
+
+/* True when s is not NULL and holds printable ASCII only (what may go into a
+ * header comment). */
+bool t_ascii(const char *s);
+
 /* A diagnostic line ("# ..."), ignored by the TAP driver. */
 void t_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
